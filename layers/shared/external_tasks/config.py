@@ -1,0 +1,49 @@
+"""Settings from the environment the template gives every function."""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class CleanupDelays:
+    """SPEC rule 6: minutes an auto-cleared job stays readable after it ends."""
+
+    succeeded_minutes: int = 10
+    failed_minutes: int = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    table_name: str
+    cleanup: CleanupDelays
+    admin_principals: frozenset[str]
+    page_token_key: bytes
+
+
+def _minutes(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    value = int(raw)
+    if value < 0:
+        raise ValueError(f"{name} must be 0 or more minutes, not {value}")
+    return value
+
+
+@functools.cache
+def settings() -> Settings:
+    """Read once per execution environment; ``settings.cache_clear()`` re-reads (tests)."""
+    admins = os.environ.get("ADMIN_PRINCIPALS", "")
+    return Settings(
+        table_name=os.environ["TABLE_NAME"],
+        cleanup=CleanupDelays(
+            succeeded_minutes=_minutes("SUCCEEDED_JOB_CLEANUP_MINUTES", 10),
+            failed_minutes=_minutes("FAILED_JOB_CLEANUP_MINUTES", 60),
+        ),
+        admin_principals=frozenset(arn.strip() for arn in admins.split(",") if arn.strip()),
+        # Binds page tokens to this deployment; the template passes the stack id.
+        page_token_key=os.environ.get("PAGE_TOKEN_KEY", os.environ["TABLE_NAME"]).encode(),
+    )

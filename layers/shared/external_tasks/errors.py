@@ -1,0 +1,47 @@
+"""The errors the service answers with. Each names what went wrong; http.faults maps them to status codes."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base class: ``detail`` is the sentence a client sees, naming the field or the SPEC rule."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class Invalid(ServiceError):
+    """Malformed or invalid input."""
+
+
+class Incomplete(Invalid):
+    """A required field is missing (oVirt's "Incomplete parameters")."""
+
+
+class BodyTooLarge(Invalid):
+    """The request body is over the size limit."""
+
+
+class UnsupportedMediaType(Invalid):
+    """The request body's content type is neither JSON nor XML."""
+
+
+class Forbidden(ServiceError):
+    """The caller may not do this (SPEC rule 7)."""
+
+
+class NotFound(ServiceError):
+    """No such job or step, or it has been cleared away (SPEC rules 6 and 8)."""
+
+
+class Conflict(ServiceError):
+    """The request contradicts the current state (SPEC rules 4 and 5)."""
+
+
+class Unavailable(ServiceError):
+    """The store is throttling, failing or too contended right now; the client should retry."""
+
+    def __init__(self, detail: str, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -1,0 +1,78 @@
+"""Makes a handler of ``Request -> Reply`` into an API Gateway proxy Lambda handler.
+
+Every reply, fault or not, is rendered in the format the client accepts and carries the correlation id;
+every error is answered by http.faults; metrics counted during the request are published at its end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from external_tasks import observability
+from external_tasks.errors import ServiceError
+from external_tasks.http import faults, views
+from external_tasks.http.reply import Reply
+from external_tasks.http.representation import to_json, to_xml
+from external_tasks.http.request import Request
+
+type Handler = Callable[[Request], Reply]
+type LambdaHandler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
+
+
+def endpoint(*, action: bool = False) -> Callable[[Handler], LambdaHandler]:
+    """``action``: the route is an action (end, clear), whose faults oVirt wraps in ``<action>``."""
+
+    def wrap(handle: Handler) -> LambdaHandler:
+        def lambda_handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+            request = Request(event)
+            error: Exception | None = None
+            try:
+                reply = handle(request)
+            except ServiceError as failure:
+                reply, error = faults.reply_for(failure, action=action), failure
+            except Exception as failure:
+                reply, error = faults.internal_error(action=action), failure
+            finally:
+                observability.flush_metrics()
+            _log(request, reply, error)
+            return _response(request, reply)
+
+        lambda_handler.__doc__ = handle.__doc__
+        return lambda_handler
+
+    return wrap
+
+
+def _log(request: Request, reply: Reply, error: Exception | None) -> None:
+    """Changes and failures are logged; successful reads are not (API Gateway's access log has them)."""
+    method = request.event.get("httpMethod", "")
+    if method == "GET" and error is None:
+        return
+    log = observability.logger()
+    log.set_correlation_id(request.correlation_id)
+    fields = {"method": method, "path": request.event.get("path"), "status": reply.status}
+    if reply.status >= 500:
+        log.exception("request failed", extra=fields, exc_info=error)
+    elif error is not None:
+        log.info("request refused", extra={**fields, "detail": getattr(error, "detail", "")})
+    else:
+        log.info("request done", extra=fields)
+
+
+def _response(request: Request, reply: Reply) -> dict[str, Any]:
+    headers = {"Correlation-Id": request.correlation_id, **reply.headers}
+    if "Location" in headers:
+        headers["Location"] = request.absolute(headers["Location"])
+    body = ""
+    if reply.document is not None:
+        if request.wants_xml:
+            headers["Content-Type"] = "application/xml; charset=utf-8"
+            body = to_xml(reply.document)
+        else:
+            headers["Content-Type"] = "application/json"
+            body = to_json(reply.document)
+        following = views.next_href(reply.document)
+        if following is not None:
+            headers["Link"] = f'<{request.absolute(following)}>; rel="next"'
+    return {"statusCode": reply.status, "headers": headers, "body": body, "isBase64Encoded": False}

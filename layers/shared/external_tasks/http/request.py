@@ -1,0 +1,147 @@
+"""An API Gateway REST proxy event, read as the request it carries."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import uuid
+from collections.abc import Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from external_tasks import limits, rules
+from external_tasks.errors import BodyTooLarge, Forbidden, Invalid, NotFound
+from external_tasks.http import bodies
+from external_tasks.model import Caller
+
+if TYPE_CHECKING:
+    from external_tasks.requests import Body
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_NOT_CORRELATION_ID = re.compile(r"[^0-9A-Za-z_-]")
+_XML_TYPES = ("application/xml", "text/xml")
+_JSON_TYPES = ("application/json", "text/json")
+
+
+class Request:
+    def __init__(self, event: Mapping[str, Any]) -> None:
+        self.event = event
+
+    @cached_property
+    def headers(self) -> dict[str, str]:
+        """Header names in lower case; for a repeated header, its last value (as API Gateway does)."""
+        return {name.lower(): value for name, value in (self.event.get("headers") or {}).items()}
+
+    @cached_property
+    def query(self) -> dict[str, str]:
+        return dict(self.event.get("queryStringParameters") or {})
+
+    def parameters(self, *names: str) -> dict[str, str | None]:
+        """Some query parameters as given, to repeat them in a next page's address."""
+        return {name: self.query.get(name) for name in names}
+
+    def _path_id(self, name: str, noun: str) -> str:
+        value = str((self.event.get("pathParameters") or {}).get(name, ""))
+        if not _UUID.match(value):
+            raise NotFound(f"{noun} {value!r} not found: {noun.lower()} ids are UUIDs")
+        return value.lower()
+
+    @property
+    def job_id(self) -> str:
+        return self._path_id("job_id", "Job")
+
+    @property
+    def step_id(self) -> str:
+        return self._path_id("step_id", "Step")
+
+    @cached_property
+    def caller(self) -> Caller:
+        """The IAM principal API Gateway verified (SPEC rule 7)."""
+        identity = (self.event.get("requestContext") or {}).get("identity") or {}
+        arn = identity.get("userArn")
+        if not arn:
+            raise Forbidden("The request carries no IAM identity: sign it with AWS Signature Version 4")
+        return Caller(rules.owner_of(arn))
+
+    @cached_property
+    def correlation_id(self) -> str:
+        """From ``Correlation-Id`` or ``correlation_id``, sanitised; generated when absent (SPEC: Job)."""
+        given = self.headers.get("correlation-id") or self.query.get("correlation_id") or ""
+        cleaned = _NOT_CORRELATION_ID.sub("", given)[: limits.MAX_CORRELATION_ID_LENGTH]
+        return cleaned or uuid.uuid4().hex
+
+    @cached_property
+    def raw_body(self) -> bytes:
+        body = self.event.get("body") or ""
+        if self.event.get("isBase64Encoded"):
+            try:
+                raw = base64.b64decode(body, validate=True)
+            except (binascii.Error, ValueError):
+                raise Invalid("the body is not valid base64") from None
+        else:
+            raw = body.encode("utf-8", "surrogatepass")
+        if len(raw) > limits.MAX_BODY_BYTES:
+            raise BodyTooLarge(
+                f"The body is {len(raw)} bytes, more than the {limits.MAX_BODY_BYTES} accepted"
+            )
+        return raw
+
+    def body[B: Body](self, model: type[B], root: str) -> B:
+        """The body as ``model``; ``root`` is the XML element it comes in (``job``, ``step``, ``action``)."""
+        return model.parse(bodies.decode(self.raw_body, self.headers.get("content-type"), root))
+
+    @cached_property
+    def wants_xml(self) -> bool:
+        """XML when ``Accept`` prefers it to JSON; JSON when it is absent, ``*/*`` or a tie."""
+        best = {"json": -1.0, "xml": -1.0}
+        for part in (self.headers.get("accept") or "").split(","):
+            mime, *parameters = part.split(";")
+            mime = mime.strip().lower()
+            quality = 1.0
+            for parameter in parameters:
+                name, _, value = parameter.partition("=")
+                if name.strip().lower() == "q":
+                    try:
+                        quality = float(value)
+                    except ValueError:
+                        quality = 0.0
+            if mime in _XML_TYPES or mime.endswith("+xml"):
+                best["xml"] = max(best["xml"], quality)
+            elif mime in (*_JSON_TYPES, "*/*", "application/*") or mime.endswith("+json"):
+                best["json"] = max(best["json"], quality)
+        return best["xml"] > max(best["json"], 0.0)
+
+    @property
+    def page_size(self) -> int:
+        """``max``: 1 to 1000, 100 when absent (SPEC: Input limits)."""
+        raw = self.query.get("max")
+        if raw is None:
+            return limits.DEFAULT_PAGE_SIZE
+        text = raw.strip()
+        if not (
+            text.isascii() and text.isdigit() and len(text) <= 4 and 1 <= int(text) <= limits.MAX_PAGE_SIZE
+        ):
+            raise Invalid(f"max must be an integer from 1 to {limits.MAX_PAGE_SIZE}, not {raw[:20]!r}")
+        return int(text)
+
+    @property
+    def page(self) -> str | None:
+        return self.query.get("page")
+
+    @property
+    def follow_steps(self) -> bool:
+        follow = self.query.get("follow")
+        if follow is None or not follow.strip():
+            return False
+        if {part.strip().lower() for part in follow.split(",")} != {"steps"}:
+            raise Invalid(f"follow supports only 'steps', not {follow[:40]!r}")
+        return True
+
+    def absolute(self, href: str) -> str:
+        """``href`` as an absolute URL on the host the client called, for ``Location`` and ``Link``."""
+        host = self.headers.get("host") or (self.event.get("requestContext") or {}).get("domainName")
+        if not host:
+            return href
+        scheme = self.headers.get("x-forwarded-proto", "https").split(",")[0].strip() or "https"
+        return f"{scheme}://{host}{href}"

@@ -1,0 +1,165 @@
+"""What clients see of jobs, steps, action replies, faults and capabilities (SPEC: Representations)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from urllib.parse import urlencode
+
+from external_tasks import limits
+from external_tasks.config import CleanupDelays
+from external_tasks.http.representation import Collection, Document, Entity, Link, Ref, Timestamp, Value
+from external_tasks.model import Job, Page, Status, Step, StepType
+
+API_ROOT = "/api"
+API_VERSION = "4.0"
+
+
+def jobs_href() -> str:
+    return f"{API_ROOT}/jobs"
+
+
+def job_href(job_id: str) -> str:
+    return f"{API_ROOT}/jobs/{job_id}"
+
+
+def steps_href(job_id: str) -> str:
+    return f"{job_href(job_id)}/steps"
+
+
+def step_href(job_id: str, step_id: str) -> str:
+    return f"{steps_href(job_id)}/{step_id}"
+
+
+def _job(job: Job, steps: Sequence[Step] | None = None) -> Entity:
+    href = job_href(job.id)
+    fields: list[tuple[str, Value]] = [
+        ("description", job.description),
+        ("auto_cleared", job.auto_cleared),
+        ("correlation_id", job.correlation_id),
+    ]
+    if job.end_time is not None:
+        fields.append(("end_time", Timestamp(job.end_time)))
+    fields += [
+        ("external", True),
+        ("last_updated", Timestamp(job.last_updated)),
+        ("start_time", Timestamp(job.start_time)),
+        ("status", str(job.status)),
+        ("owner", Ref(job.owner)),
+    ]
+    if steps is not None:
+        fields.append(("steps", Collection("step", tuple(_step(step) for step in steps))))
+    return Entity(
+        fields=tuple(fields),
+        id=job.id,
+        href=href,
+        links=(Link("steps", steps_href(job.id)),),
+        actions=(Link("clear", f"{href}/clear"), Link("end", f"{href}/end")),
+    )
+
+
+def _step(step: Step) -> Entity:
+    href = step_href(step.job_id, step.id)
+    fields: list[tuple[str, Value]] = [("description", step.description)]
+    if step.end_time is not None:
+        fields.append(("end_time", Timestamp(step.end_time)))
+    fields += [
+        ("external", True),
+        ("number", step.number),
+        ("start_time", Timestamp(step.start_time)),
+        ("status", str(step.status)),
+        ("type", str(step.type)),
+        ("job", Ref(step.job_id, job_href(step.job_id))),
+    ]
+    if step.parent_step_id is not None:
+        fields.append(("parent_step", Ref(step.parent_step_id, step_href(step.job_id, step.parent_step_id))))
+    return Entity(fields=tuple(fields), id=step.id, href=href, actions=(Link("end", f"{href}/end"),))
+
+
+def job(job: Job, steps: Sequence[Step] | None = None) -> Document:
+    return Document("job", _job(job, steps))
+
+
+def step(step: Step) -> Document:
+    return Document("step", _step(step))
+
+
+def _next(href: str, query: Mapping[str, str | None], token: str | None) -> tuple[Link, ...]:
+    if token is None:
+        return ()
+    parameters = {name: value for name, value in query.items() if value is not None}
+    return (Link("next", f"{href}?{urlencode({**parameters, 'page': token})}"),)
+
+
+def next_href(document: Document) -> str | None:
+    """The next page's address, for the ``Link`` header."""
+    links = document.root.links
+    return next((link.href for link in links if link.rel == "next"), None)
+
+
+def jobs(page: Page[Job], query: Mapping[str, str | None]) -> Document:
+    """``query``: the listing's own parameters, repeated in the next page's address."""
+    items = tuple(_job(job) for job in page.items)
+    return Document("jobs", Collection("job", items, _next(jobs_href(), query, page.next_token)))
+
+
+def steps(job_id: str, page: Page[Step], query: Mapping[str, str | None]) -> Document:
+    items = tuple(_step(step) for step in page.items)
+    return Document("steps", Collection("step", items, _next(steps_href(job_id), query, page.next_token)))
+
+
+def action(job_id: str | None, echo: Mapping[str, bool]) -> Document:
+    """The reply to end and clear: the input echoed, ``status`` complete."""
+    fields: list[tuple[str, Value]] = sorted(echo.items())
+    if job_id is not None:
+        fields.append(("job", Ref(job_id, job_href(job_id))))
+    fields.append(("status", "complete"))
+    return Document("action", Entity(fields=tuple(fields)))
+
+
+def fault(reason: str, detail: str, *, action: bool) -> Document:
+    """``<fault>``; on action endpoints wrapped in an ``<action>`` whose status is failed."""
+    body = Entity(fields=(("reason", reason), ("detail", detail)))
+    if action:
+        return Document("action", Entity(fields=(("fault", body), ("status", "failed"))))
+    return Document("fault", body)
+
+
+def capabilities(cleanup: CleanupDelays, search_terms: Sequence[str]) -> Document:
+    return Document(
+        "capabilities",
+        Entity(
+            fields=(
+                ("api_version", API_VERSION),
+                ("statuses", Collection("status", tuple(str(s) for s in Status))),
+                ("terminal_statuses", Collection("status", tuple(str(s) for s in Status if s.is_terminal))),
+                ("step_types", Collection("step_type", tuple(str(t) for t in StepType))),
+                ("search_terms", Collection("search_term", tuple(search_terms))),
+                ("auto_cleared_default", True),
+                (
+                    "cleanup",
+                    Entity(
+                        fields=(
+                            ("succeeded_job_minutes", cleanup.succeeded_minutes),
+                            ("failed_job_minutes", cleanup.failed_minutes),
+                        )
+                    ),
+                ),
+                (
+                    "limits",
+                    Entity(
+                        fields=(
+                            ("max_body_bytes", limits.MAX_BODY_BYTES),
+                            ("max_nesting_depth", limits.MAX_NESTING_DEPTH),
+                            ("max_description_length", limits.MAX_DESCRIPTION_LENGTH),
+                            ("max_correlation_id_length", limits.MAX_CORRELATION_ID_LENGTH),
+                            ("default_page_size", limits.DEFAULT_PAGE_SIZE),
+                            ("max_page_size", limits.MAX_PAGE_SIZE),
+                            ("max_steps_per_job", limits.MAX_STEPS_PER_JOB),
+                            ("max_step_depth", limits.MAX_STEP_DEPTH),
+                        )
+                    ),
+                ),
+            ),
+            href=f"{API_ROOT}/capabilities",
+        ),
+    )

@@ -1,0 +1,183 @@
+"""The operations of SPEC.md: read, apply the rules, write conditionally, and when another request got
+there first, read and decide again. Handlers call exactly one of these."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Iterator
+
+from external_tasks import clock, observability, paging, rules
+from external_tasks.config import settings
+from external_tasks.errors import Invalid, Unavailable
+from external_tasks.model import Caller, Job, JobQuery, Page, Status, Step, StepType
+from external_tasks.store import Changed, JobCursor, StepCursor, job_store
+
+# Adds under one parent take their numbers one at a time; with many plug-ins adding at once a request may
+# lose the race a number of times before it wins.
+_ATTEMPTS = 30
+
+
+def _attempts() -> Iterator[int]:
+    for attempt in range(_ATTEMPTS):
+        if attempt:
+            time.sleep(random.uniform(0, min(0.25, 0.005 * 2**attempt)))  # noqa: S311 - jitter, not crypto
+        yield attempt
+    raise Unavailable("Too many concurrent changes to this job; retry shortly")
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def add_job(caller: Caller, description: str, auto_cleared: bool, correlation_id: str) -> Job:
+    now = clock.now_ms()
+    job = Job(
+        id=_new_id(),
+        description=description,
+        owner=caller.principal,
+        status=Status.STARTED,
+        start_time=now,
+        last_updated=now,
+        auto_cleared=auto_cleared,
+        correlation_id=correlation_id,
+    )
+    job_store().add_job(job)
+    observability.count("JobAdded")
+    return job
+
+
+def get_job(job_id: str) -> Job:
+    return rules.visible_job(job_store().get_job(job_id), job_id, clock.now_ms())
+
+
+def get_job_with_steps(job_id: str) -> tuple[Job, list[Step]]:
+    stored, steps = job_store().get_job_with_steps(job_id)
+    job = rules.visible_job(stored, job_id, clock.now_ms())
+    return job, [rules.effective_step(job, step) for step in steps]
+
+
+def _jobs_listing(query: JobQuery) -> str:
+    return f"jobs?correlation_id={query.correlation_id}&status={query.status}&owner={query.owner}"
+
+
+def list_jobs(query: JobQuery, limit: int, page: str | None) -> Page[Job]:
+    key = settings().page_token_key
+    listing = _jobs_listing(query)
+    after = None
+    if page is not None:
+        match paging.decode(page, listing, key):
+            case [str(job_id), int(start_time)]:
+                after = JobCursor(job_id, start_time)
+            case _:
+                raise Invalid("page token is not valid for this listing")
+    jobs, cursor = job_store().list_jobs(query, limit, after, clock.now_ms())
+    token = None if cursor is None else paging.encode([cursor.job_id, cursor.start_time], listing, key)
+    return Page(tuple(jobs), token)
+
+
+def list_steps(job_id: str, limit: int, page: str | None) -> Page[Step]:
+    key = settings().page_token_key
+    listing = f"jobs/{job_id}/steps"
+    after = None
+    if page is not None:
+        match paging.decode(page, listing, key):
+            case [str(step_id), str(tree)]:
+                after = StepCursor(step_id, tree)
+            case _:
+                raise Invalid("page token is not valid for this listing")
+    stored, steps, cursor = job_store().list_steps(job_id, limit, after)
+    job = rules.visible_job(stored, job_id, clock.now_ms())
+    token = None if cursor is None else paging.encode([cursor.step_id, cursor.tree], listing, key)
+    return Page(tuple(rules.effective_step(job, step) for step in steps), token)
+
+
+def end_job(caller: Caller, job_id: str, outcome: Status, force: bool) -> None:
+    store, config = job_store(), settings()
+    for _ in _attempts():
+        now = clock.now_ms()
+        job = rules.visible_job(store.get_job(job_id), job_id, now)
+        rules.check_may_change(caller, job, config.admin_principals, "end")
+        ended = rules.end_job(job, outcome, force=force, now=now, cleanup=config.cleanup)
+        if ended is None:
+            return
+        try:
+            store.save_ended_job(job, ended)
+        except Changed:
+            continue
+        observability.count("JobEnded")
+        return
+
+
+def clear_job(caller: Caller, job_id: str) -> None:
+    store, config = job_store(), settings()
+    for _ in _attempts():
+        now = clock.now_ms()
+        job = rules.visible_job(store.get_job(job_id), job_id, now)
+        rules.check_may_change(caller, job, config.admin_principals, "clear")
+        cleared = rules.clear_job(job, now, config.cleanup)
+        if cleared is None:
+            return
+        try:
+            store.save_cleared_job(job, cleared)
+        except Changed:
+            continue
+        observability.count("JobCleared")
+        return
+
+
+def get_step(job_id: str, step_id: str) -> Step:
+    job, step = job_store().get_job_and_step(job_id, step_id)
+    visible = rules.visible_job(job, job_id, clock.now_ms())
+    return rules.effective_step(visible, rules.found_step(step, visible, step_id))
+
+
+def add_step(
+    caller: Caller, job_id: str, description: str, step_type: StepType, parent_step_id: str | None
+) -> Step:
+    store, config = job_store(), settings()
+    step_id = _new_id()
+    for _ in _attempts():
+        now = clock.now_ms()
+        if parent_step_id is None:
+            stored, stored_parent = store.get_job(job_id), None
+        else:
+            stored, stored_parent = store.get_job_and_step(job_id, parent_step_id)
+        job = rules.visible_job(stored, job_id, now)
+        rules.check_may_change(caller, job, config.admin_principals, "add steps to")
+        parent = (
+            None
+            if parent_step_id is None
+            else rules.effective_step(job, rules.found_step(stored_parent, job, parent_step_id))
+        )
+        changed_job, step = rules.add_step(
+            job, parent, step_id=step_id, description=description, step_type=step_type, now=now
+        )
+        try:
+            store.add_step(job, changed_job, step, parent)
+        except Changed:
+            continue
+        observability.count("StepAdded")
+        return step
+    raise AssertionError("unreachable: _attempts raises when exhausted")
+
+
+def end_step(caller: Caller, job_id: str, step_id: str, outcome: Status, force: bool) -> None:
+    store, config = job_store(), settings()
+    for _ in _attempts():
+        now = clock.now_ms()
+        stored_job, stored_step = store.get_job_and_step(job_id, step_id)
+        job = rules.visible_job(stored_job, job_id, now)
+        rules.check_may_change(caller, job, config.admin_principals, "end steps of")
+        step = rules.found_step(stored_step, job, step_id)
+        change = rules.end_step(job, step, outcome, force=force, now=now, cleanup=config.cleanup)
+        if change is None:
+            return
+        changed_job, ended = change
+        try:
+            store.save_ended_step(job, changed_job, step, ended)
+        except Changed:
+            continue
+        observability.count("StepEnded")
+        return

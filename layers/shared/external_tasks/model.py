@@ -1,0 +1,116 @@
+"""Jobs and steps as SPEC.md describes them: plain immutable values, no I/O, no HTTP.
+
+Times are epoch milliseconds (``int``); ``expires_at`` is epoch seconds because that is what DynamoDB's
+TTL reads. A step's place in its job's tree is its *path*: the numbers of its ancestors and its own, so the
+second sub-step of the first top-level step has the path ``(0, 1)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+type Path = tuple[int, ...]
+
+
+class Status(StrEnum):
+    STARTED = "started"
+    FINISHED = "finished"
+    FAILED = "failed"
+    ABORTED = "aborted"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self is not Status.STARTED
+
+
+TERMINAL_STATUSES = tuple(s for s in Status if s.is_terminal)
+
+
+class StepType(StrEnum):
+    VALIDATING = "validating"
+    EXECUTING = "executing"
+    FINALIZING = "finalizing"
+    REBALANCING_VOLUME = "rebalancing_volume"
+    REMOVING_BRICKS = "removing_bricks"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Closure:
+    """How the still-started steps below an ended job or step end: with this status, at this time."""
+
+    status: Status
+    time: int
+
+
+_NO_CLOSURES: Mapping[Path, Closure] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: str
+    description: str
+    owner: str
+    status: Status
+    start_time: int
+    last_updated: int
+    auto_cleared: bool
+    correlation_id: str
+    end_time: int | None = None
+    # How the job's still-started steps ended when the job did (its status, or aborted when forced).
+    closure: Closure | None = None
+    # Subtrees closed by ending a step that had sub-steps: path of that step -> how its open sub-steps end.
+    closed_subtrees: Mapping[Path, Closure] = field(default=_NO_CLOSURES)
+    expires_at: int | None = None
+    step_count: int = 0  # top-level steps: the next top-level step's number
+    step_total: int = 0  # steps at any depth
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    id: str
+    job_id: str
+    description: str
+    type: StepType
+    path: Path
+    status: Status
+    start_time: int
+    parent_step_id: str | None = None
+    end_time: int | None = None
+    child_count: int = 0  # direct sub-steps: the next sub-step's number
+
+    @property
+    def number(self) -> int:
+        return self.path[-1]
+
+    @property
+    def depth(self) -> int:
+        return len(self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who sent a request: an IAM principal ARN, an assumed-role session already reduced to its role."""
+
+    principal: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobQuery:
+    """What a job listing is narrowed to (SPEC: Listing)."""
+
+    correlation_id: str | None = None
+    status: Status | None = None
+    owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page[T]:
+    """One page of a listing; ``next_token`` is set when more items may follow."""
+
+    items: tuple[T, ...]
+    next_token: str | None = None

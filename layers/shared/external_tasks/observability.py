@@ -1,0 +1,54 @@
+"""Powertools Logger and Metrics, created on first use so that routes which never log or count do not pay
+for importing them on a cold start.
+
+Tracing: the template's ``Tracing`` parameter turns on X-Ray for API Gateway and Lambda. Powertools' Tracer is
+not used because its X-Ray SDK brings a second botocore into the layer (13 MB zipped) for DynamoDB subsegments.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger, Metrics
+
+SERVICE = "external-tasks"
+
+
+@functools.cache
+def logger() -> Logger:
+    from aws_lambda_powertools import Logger
+
+    return Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", SERVICE))
+
+
+@functools.cache
+def metrics() -> Metrics:
+    from aws_lambda_powertools import Metrics
+
+    return Metrics(
+        service=os.environ.get("POWERTOOLS_SERVICE_NAME", SERVICE),
+        namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ExternalTasks"),
+    )
+
+
+_pending_metrics: list[str] = []
+
+
+def count(event: str) -> None:
+    """One business event (JobAdded, StepEnded, …), published when the request ends."""
+    _pending_metrics.append(event)
+
+
+def flush_metrics() -> None:
+    if not _pending_metrics:
+        return
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    recorder = metrics()
+    for event in _pending_metrics:
+        recorder.add_metric(name=event, unit=MetricUnit.Count, value=1)
+    _pending_metrics.clear()
+    recorder.flush_metrics()

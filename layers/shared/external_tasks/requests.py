@@ -1,0 +1,150 @@
+"""Request bodies (pydantic), validated from the plain data that http.bodies makes of JSON or XML.
+
+Values arrive as JSON natives or as the strings oVirt and XML send (``"true"``); enum values in any letter
+case. Fields this API does not read are ignored, as oVirt clients send more.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, ClassVar, Self
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError
+
+from external_tasks import limits
+from external_tasks.errors import Incomplete, Invalid
+from external_tasks.model import Status, StepType
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def _shown(value: Any, most: int = 40) -> str:
+    """A client's value quoted in an error message, cut short."""
+    shown = repr(value)
+    return shown if len(shown) <= most else shown[: most - 1] + "…"
+
+
+def _description(value: Any) -> str:
+    if not isinstance(value, str):
+        raise PydanticCustomError("text", "must be text")
+    text = value.strip()
+    if not text:
+        raise PydanticCustomError("blank", "must not be blank")
+    if len(text) > limits.MAX_DESCRIPTION_LENGTH:
+        raise PydanticCustomError(
+            "too_long",
+            "is {length} characters long, more than the {most} allowed",
+            {"length": len(text), "most": limits.MAX_DESCRIPTION_LENGTH},
+        )
+    return text
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise PydanticCustomError("flag", "must be true or false, not {value}", {"value": _shown(value)})
+
+
+def _enum[E: (Status, StepType)](kind: type[E], noun: str) -> BeforeValidator:
+    def parse(value: Any) -> E | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            try:
+                return kind(value.strip().lower())
+            except ValueError:
+                pass
+        raise PydanticCustomError(
+            "enum",
+            "{value} is not a {noun}: use one of {allowed}",
+            {"value": _shown(value), "noun": noun, "allowed": ", ".join(kind)},
+        )
+
+    return BeforeValidator(parse)
+
+
+def _uuid(value: Any) -> str:
+    if not isinstance(value, str) or not _UUID.match(value.strip()):
+        raise PydanticCustomError("uuid", "{value} is not a step id (a UUID)", {"value": _shown(value)})
+    return value.strip().lower()
+
+
+def _legacy_status(value: Any) -> Any:
+    """oVirt 3.x sends ``<status><state>finished</state></status>`` or ``<status>finished</status>``."""
+    if isinstance(value, dict):
+        if "state" not in value:
+            raise PydanticCustomError("state", "must name its state")
+        return value["state"]
+    return value
+
+
+type Description = Annotated[str, BeforeValidator(_description)]
+type Flag = Annotated[bool, BeforeValidator(_flag)]
+type StepId = Annotated[str, BeforeValidator(_uuid)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
+
+    entity: ClassVar[str]  # how oVirt names the body in "Incomplete parameters" faults
+    verb: ClassVar[str]
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> Self:
+        """The body, or an Invalid / Incomplete error naming the first field that is wrong."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as error:
+            problem = error.errors(include_url=False)[0]
+            field = ".".join(str(part) for part in problem["loc"])
+            if problem["type"] == "missing":
+                raise Incomplete(f"{cls.entity} [{field}] required for {cls.verb}") from None
+            raise Invalid(f"{cls.entity} [{field}] {_message(problem)}") from None
+
+
+def _message(problem: Any) -> str:
+    if problem["type"] in ("model_type", "dict_type"):
+        return 'must be an object, such as {"id": "…"}'
+    message: str = problem["msg"]
+    return message[0].lower() + message[1:]
+
+
+class AddJob(Body):
+    entity, verb = "Job", "add"
+
+    description: Description
+    auto_cleared: Flag = True
+
+
+class ParentStep(Body):
+    entity, verb = "Step", "add"
+
+    id: StepId
+
+
+class AddStep(Body):
+    entity, verb = "Step", "add"
+
+    description: Description
+    type: Annotated[StepType, _enum(StepType, "step type")]
+    parent_step: ParentStep | None = None
+
+
+class EndAction(Body):
+    entity, verb = "Action", "end"
+
+    succeeded: Flag | None = None
+    force: Flag = False
+    # Pydantic runs "before" validators last to first: the 3.x shape is unwrapped, then the status parsed.
+    status: Annotated[Status | None, _enum(Status, "status"), BeforeValidator(_legacy_status)] = None
+
+    def echo(self) -> dict[str, bool]:
+        """The flags the client sent, for the action reply."""
+        return {name: getattr(self, name) for name in ("force", "succeeded") if name in self.model_fields_set}
+
+
+class ClearAction(Body):
+    entity, verb = "Action", "clear"

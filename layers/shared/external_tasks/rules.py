@@ -1,0 +1,204 @@
+"""The rules of SPEC.md, each in one place and named as the spec names it. Pure functions: no I/O.
+
+The store makes every decision taken here stick with a conditional write; when the condition fails, the
+caller reads again and asks these functions again.
+
+Ending a job or a step does not write its open sub-steps one by one. It records a *closure* instead (on the
+job item: the job's own, and one per ended step that has sub-steps), and a step that is still ``started`` in
+storage reads as its nearest closed ancestor's closure (``effective_step``). The nearest one is the earliest:
+once an ancestor has closed, nothing below it can be ended any more (it already reads as ended).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from external_tasks import limits
+from external_tasks.config import CleanupDelays
+from external_tasks.errors import Conflict, Forbidden, Invalid, NotFound
+from external_tasks.model import Caller, Closure, Job, Path, Status, Step, StepType
+
+_ASSUMED_ROLE = re.compile(
+    r"^arn:(?P<partition>[^:]+):sts::(?P<account>\d+):assumed-role/(?P<role>[^/]+)/.+$"
+)
+
+
+def owner_of(principal_arn: str) -> str:
+    """Job owner: the caller's principal, an assumed-role session reduced to its role ARN."""
+    match = _ASSUMED_ROLE.match(principal_arn)
+    if match is None:
+        return principal_arn
+    return f"arn:{match['partition']}:iam::{match['account']}:role/{match['role']}"
+
+
+# Rule 6: clearing, and cleared jobs disappearing.
+
+
+def expires_at(job: Job, cleanup: CleanupDelays) -> int | None:
+    """When an auto-cleared, terminal job disappears (epoch seconds); None while it stays."""
+    if not job.auto_cleared or job.end_time is None:
+        return None
+    minutes = cleanup.succeeded_minutes if job.status is Status.FINISHED else cleanup.failed_minutes
+    return job.end_time // 1000 + minutes * 60
+
+
+def is_gone(job: Job, now: int) -> bool:
+    """An expired job reads as gone before DynamoDB's TTL physically deletes it."""
+    return job.expires_at is not None and job.expires_at * 1000 <= now
+
+
+def clear_job(job: Job, now: int, cleanup: CleanupDelays) -> Job | None:
+    """Mark the job auto-cleared (None: it already is). A started job stays until it ends."""
+    if job.auto_cleared:
+        return None
+    cleared = replace(job, auto_cleared=True, last_updated=now)
+    return replace(cleared, expires_at=expires_at(cleared, cleanup))
+
+
+# Rule 8: unknown resources.
+
+
+def visible_job(job: Job | None, job_id: str, now: int) -> Job:
+    if job is None or is_gone(job, now):
+        raise NotFound(f"Job {job_id} not found")
+    return job
+
+
+def found_step(step: Step | None, job: Job, step_id: str) -> Step:
+    if step is None:
+        raise NotFound(f"Step {step_id} not found in job {job.id}")
+    return step
+
+
+# Rule 7: who may change a job.
+
+
+def check_may_change(caller: Caller, job: Job, admins: frozenset[str], action: str) -> None:
+    if caller.principal == job.owner or caller.principal in {owner_of(arn) for arn in admins}:
+        return
+    raise Forbidden(
+        f"{caller.principal} may not {action} job {job.id}: only its owner ({job.owner}) "
+        "or an administrator may (rule 7)"
+    )
+
+
+# Rules 2, 3 and 4: ending.
+
+
+def outcome_of(succeeded: bool | None, status: Status | None) -> Status:
+    """The terminal status an end request asks for: an oVirt 3.x ``status`` wins over ``succeeded``."""
+    if status is not None:
+        if not status.is_terminal:
+            raise Invalid(
+                f"status '{status}' does not end anything: use finished, failed, aborted or unknown"
+            )
+        return status
+    return Status.FAILED if succeeded is False else Status.FINISHED
+
+
+def _check_end_again(kind: str, ident: str, current: Status, outcome: Status) -> None:
+    """Rule 4: ending again with the same outcome is a harmless retry, with another one a conflict."""
+    if current is not outcome:
+        raise Conflict(f"{kind} {ident} already ended {current}; it cannot end {outcome} as well (rule 4)")
+
+
+def end_job(job: Job, outcome: Status, *, force: bool, now: int, cleanup: CleanupDelays) -> Job | None:
+    """Rule 2. Returns the ended job, or None when it had already ended so (rule 4)."""
+    if job.status.is_terminal:
+        _check_end_again("Job", job.id, job.status, outcome)
+        return None
+    ended = replace(
+        job,
+        status=outcome,
+        end_time=now,
+        last_updated=now,
+        closure=Closure(Status.ABORTED if force else outcome, now),
+        auto_cleared=job.auto_cleared or force,
+    )
+    return replace(ended, expires_at=expires_at(ended, cleanup))
+
+
+def effective_step(job: Job, step: Step) -> Step:
+    """The step as readers see it: a started step under an ended ancestor or job has ended with it."""
+    if step.status.is_terminal:
+        return step
+    closure = _closure_above(job, step.path)
+    if closure is None:
+        return step
+    return replace(step, status=closure.status, end_time=closure.time)
+
+
+def _closure_above(job: Job, path: Path) -> Closure | None:
+    for depth in range(len(path) - 1, 0, -1):
+        closure = job.closed_subtrees.get(path[:depth])
+        if closure is not None:
+            return closure
+    return job.closure
+
+
+def end_step(
+    job: Job, step: Step, outcome: Status, *, force: bool, now: int, cleanup: CleanupDelays
+) -> tuple[Job, Step] | None:
+    """Rule 3. Returns the job and step after the end, or None when the step had already ended so."""
+    current = effective_step(job, step)
+    if current.status.is_terminal:
+        _check_end_again("Step", step.id, current.status, outcome)
+        return None
+    ended_step = replace(step, status=outcome, end_time=now)
+    closed = dict(job.closed_subtrees)
+    if step.child_count:
+        closed[step.path] = Closure(Status.ABORTED if force else outcome, now)
+    changed_job = replace(job, closed_subtrees=closed, last_updated=now)
+    if outcome is Status.FAILED:
+        # A failed step fails its job, and so every step still started anywhere in it.
+        failed = Closure(Status.FAILED, now)
+        changed_job = replace(changed_job, status=Status.FAILED, end_time=now, closure=failed)
+        changed_job = replace(changed_job, expires_at=expires_at(changed_job, cleanup))
+    return changed_job, ended_step
+
+
+# Rule 5: adding steps.
+
+
+def add_step(
+    job: Job, parent: Step | None, *, step_id: str, description: str, step_type: StepType, now: int
+) -> tuple[Job, Step]:
+    """The job after adding the step under ``parent`` (None: a top-level step), and the new step.
+
+    ``parent`` must be as readers see it (``effective_step``).
+    """
+    if job.status.is_terminal:
+        raise Conflict(
+            f"Job {job.id} has ended ({job.status}): steps can only be added to a started job (rule 5)"
+        )
+    if parent is not None and parent.status.is_terminal:
+        raise Conflict(
+            f"Parent step {parent.id} has ended ({parent.status}): "
+            "sub-steps can only be added under a started step (rule 5)"
+        )
+    if parent is not None and parent.depth >= limits.MAX_STEP_DEPTH:
+        raise Invalid(
+            f"parent_step {parent.id} is {parent.depth} levels deep, "
+            f"and steps nest at most {limits.MAX_STEP_DEPTH} levels deep"
+        )
+    if job.step_total >= limits.MAX_STEPS_PER_JOB:
+        raise Conflict(f"Job {job.id} already has {job.step_total} steps, the most a job may have")
+    number = parent.child_count if parent is not None else job.step_count
+    step = Step(
+        id=step_id,
+        job_id=job.id,
+        description=description,
+        type=step_type,
+        path=(*parent.path, number) if parent is not None else (number,),
+        status=Status.STARTED,
+        start_time=now,
+        parent_step_id=parent.id if parent is not None else None,
+    )
+    changed_job = replace(
+        job,
+        step_count=job.step_count + (parent is None),
+        step_total=job.step_total + 1,
+        last_updated=now,
+    )
+    return changed_job, step

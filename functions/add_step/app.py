@@ -1,0 +1,13 @@
+"""POST /jobs/{job_id}/steps: a step, or a sub-step under ``parent_step``, numbered after its siblings."""
+
+from external_tasks import jobs
+from external_tasks.http import Reply, Request, endpoint, views
+from external_tasks.requests import AddStep
+
+
+@endpoint()
+def handler(request: Request) -> Reply:
+    body = request.body(AddStep, "step")
+    parent = body.parent_step.id if body.parent_step is not None else None
+    step = jobs.add_step(request.caller, request.job_id, body.description, body.type, parent)
+    return Reply.created(views.step(step), views.step_href(step.job_id, step.id))

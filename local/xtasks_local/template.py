@@ -1,0 +1,177 @@
+"""template.yaml as data: the single source of the routes, the table and the functions' environment.
+
+Tests and the local server read the template through this module instead of repeating what it says.
+CloudFormation's short tags (``!Ref``, ``!Sub``, ``!GetAtt`` …) load as their long forms.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+TABLE = "JobsTable"
+
+type LambdaHandler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    pass
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if name == "Fn::GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CloudFormationLoader.add_multi_constructor("!", _intrinsic)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One function and the API event that routes to it."""
+
+    function: str  # logical id, e.g. AddJobFunction
+    method: str
+    path: str  # as in the template: /jobs/{job_id}
+    code_uri: Path
+    handler: str  # module.function, e.g. app.handler
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return _path_pattern(self.path)
+
+    def load(self) -> LambdaHandler:
+        """The function's handler, imported from its code folder under a name of its own."""
+        return _load_handler(self.code_uri, self.handler)
+
+
+@functools.cache
+def _path_pattern(path: str) -> re.Pattern[str]:
+    """``/jobs/{job_id}`` matches ``/jobs/1`` with ``job_id`` 1; a parameter never spans a slash."""
+    regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
+    return re.compile(f"^{regex}$")
+
+
+@functools.cache
+def _load_handler(code_uri: Path, handler: str) -> LambdaHandler:
+    module_name, _, attribute = handler.rpartition(".")
+    source = code_uri / f"{module_name.replace('.', '/')}.py"
+    spec = importlib.util.spec_from_file_location(f"xtasks_function_{code_uri.name}_{module_name}", source)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {source}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    found: LambdaHandler = getattr(module, attribute)
+    return found
+
+
+class Template:
+    def __init__(self, path: Path = TEMPLATE) -> None:
+        self.path = path
+        self.document: dict[str, Any] = yaml.load(path.read_text(), Loader=_CloudFormationLoader)  # noqa: S506 - SafeLoader subclass
+
+    @property
+    def resources(self) -> dict[str, Any]:
+        resources: dict[str, Any] = self.document["Resources"]
+        return resources
+
+    def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {name: r for name, r in self.resources.items() if r["Type"] == kind}
+
+    @property
+    def function_globals(self) -> dict[str, Any]:
+        found: dict[str, Any] = self.document.get("Globals", {}).get("Function", {})
+        return found
+
+    def parameter_defaults(self) -> dict[str, str]:
+        return {
+            name: "" if p.get("Default") is None else str(p["Default"])
+            for name, p in self.document.get("Parameters", {}).items()
+        }
+
+    @functools.cached_property
+    def routes(self) -> list[Route]:
+        routes = []
+        for name, resource in self.of_type("AWS::Serverless::Function").items():
+            properties = resource["Properties"]
+            handler = properties.get("Handler", self.function_globals.get("Handler"))
+            for event in properties.get("Events", {}).values():
+                if event["Type"] == "Api":
+                    routes.append(
+                        Route(
+                            function=name,
+                            method=event["Properties"]["Method"].upper(),
+                            path=event["Properties"]["Path"],
+                            code_uri=(self.path.parent / properties["CodeUri"]).resolve(),
+                            handler=handler,
+                        )
+                    )
+        return routes
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        """The route serving ``method path`` (a path below the stage, e.g. ``/jobs/1``) and its parameters."""
+        for route in self.routes:
+            found = route.pattern.match(path)
+            if found is not None and route.method == method.upper():
+                return route, found.groupdict()
+        return None
+
+    def table_properties(self) -> dict[str, Any]:
+        properties: dict[str, Any] = self.resources[TABLE]["Properties"]
+        return properties
+
+    def create_table_arguments(self, table_name: str) -> dict[str, Any]:
+        """CreateTable's arguments for the template's table (TTL is a separate call: ``ttl_attribute``)."""
+        properties = self.table_properties()
+        arguments: dict[str, Any] = {
+            "TableName": table_name,
+            "AttributeDefinitions": properties["AttributeDefinitions"],
+            "KeySchema": properties["KeySchema"],
+            "BillingMode": properties["BillingMode"],
+        }
+        for name in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes"):
+            if name in properties:
+                arguments[name] = properties[name]
+        if "StreamSpecification" in properties:
+            arguments["StreamSpecification"] = {"StreamEnabled": True, **properties["StreamSpecification"]}
+        return arguments
+
+    def ttl_attribute(self) -> str | None:
+        ttl = self.table_properties().get("TimeToLiveSpecification", {})
+        return ttl.get("AttributeName") if ttl.get("Enabled") else None
+
+    def environment(self, references: Mapping[str, str], parameters: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The functions' environment with ``!Ref``s resolved: resources from ``references``, parameters from
+        ``parameters`` or their defaults."""
+        values = {**self.parameter_defaults(), **(parameters or {}), **references}
+        variables = self.function_globals.get("Environment", {}).get("Variables", {})
+        return {name: _resolve(value, values) for name, value in variables.items()}
+
+
+def _resolve(value: Any, references: Mapping[str, str]) -> str:
+    if isinstance(value, dict) and "Ref" in value:
+        name = value["Ref"]
+        if name not in references:
+            raise KeyError(f"template.yaml refers to {name}, which has no local value")
+        return references[name]
+    if isinstance(value, dict):
+        raise ValueError(f"cannot resolve {value} locally")
+    return str(value)

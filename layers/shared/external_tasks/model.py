@@ -1,8 +1,7 @@
 """Jobs and steps as SPEC.md describes them: plain immutable values, no I/O, no HTTP.
 
-Times are epoch milliseconds (``int``); ``expires_at`` is epoch seconds because that is what DynamoDB's
-TTL reads. A step's place in its job's tree is its *path*: the numbers of its ancestors and its own, so the
-second sub-step of the first top-level step has the path ``(0, 1)``.
+Times are epoch milliseconds (``int``). A step's place in its job's tree is its *path*: the numbers of its
+ancestors and its own, so the second sub-step of the first top-level step has the path ``(0, 1)``.
 """
 
 from __future__ import annotations
@@ -65,7 +64,7 @@ class Job:
     closure: Closure | None = None
     # Subtrees closed by ending a step that had sub-steps: path of that step -> how its open sub-steps end.
     closed_subtrees: Mapping[Path, Closure] = field(default=_NO_CLOSURES)
-    expires_at: int | None = None
+    gone_at: int | None = None  # when an auto-cleared, ended job reads as gone (SPEC rule 6)
     step_count: int = 0  # top-level steps: the next top-level step's number
     step_total: int = 0  # steps at any depth
 

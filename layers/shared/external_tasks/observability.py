@@ -1,8 +1,8 @@
 """Powertools Logger and Metrics, created on first use so that routes which never log or count do not pay
 for importing them on a cold start.
 
-Tracing: the template's ``Tracing`` parameter turns on X-Ray for API Gateway and Lambda. Powertools' Tracer is
-not used because its X-Ray SDK brings a second botocore into the layer (13 MB zipped) for DynamoDB subsegments.
+Tracing: the template's ``Tracing`` parameter turns on X-Ray for API Gateway and Lambda. Powertools' Tracer
+is not used: its X-Ray SDK brings a second botocore into the layer (13 MB zipped) for DynamoDB subsegments.
 """
 
 from __future__ import annotations

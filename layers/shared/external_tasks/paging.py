@@ -43,7 +43,9 @@ def decode(token: str, listing: str, key: bytes) -> Cursor:
     """The cursor in ``token``, or Invalid when it is not a token of this listing."""
     refused = Invalid("page token is not valid for this listing: pass the page value of the previous reply")
     payload, dot, mac = token.partition(".")
-    if not dot or len(token) > MAX_TOKEN_LENGTH or not hmac.compare_digest(mac, _mac(key, listing, payload)):
+    if not dot or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
+        raise refused
+    if not hmac.compare_digest(mac, _mac(key, listing, payload)):
         raise refused
     try:
         cursor = json.loads(_b64decode(payload))

@@ -67,7 +67,7 @@ def _enum[E: (Status, StepType)](kind: type[E], noun: str) -> BeforeValidator:
 
 
 def _uuid(value: Any) -> str:
-    if not isinstance(value, str) or not _UUID.match(value.strip()):
+    if not isinstance(value, str) or not _UUID.fullmatch(value.strip()):
         raise PydanticCustomError("uuid", "{value} is not a step id (a UUID)", {"value": _shown(value)})
     return value.strip().lower()
 
@@ -94,9 +94,12 @@ class Body(BaseModel):
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> Self:
-        """The body, or an Invalid / Incomplete error naming the first field that is wrong."""
+        """The body, or an Invalid / Incomplete error naming the first field that is wrong.
+
+        A member that is null counts as absent, as Jackson's NON_NULL writes oVirt's own documents.
+        """
         try:
-            return cls.model_validate(data)
+            return cls.model_validate({name: value for name, value in data.items() if value is not None})
         except ValidationError as error:
             problem = error.errors(include_url=False)[0]
             field = ".".join(str(part) for part in problem["loc"])

@@ -20,32 +20,43 @@ from external_tasks.errors import Conflict, Forbidden, Invalid, NotFound
 from external_tasks.model import Caller, Closure, Job, Path, Status, Step, StepType
 
 _ASSUMED_ROLE = re.compile(
-    r"^arn:(?P<partition>[^:]+):sts::(?P<account>\d+):assumed-role/(?P<role>[^/]+)/.+$"
+    r"^arn:(?P<partition>[^:]+):sts::(?P<account>\d+):assumed-role/(?P<name>[^/]+)/.+\Z"
+)
+_WITH_PATH = re.compile(
+    r"^arn:(?P<partition>[^:]+):iam::(?P<account>\d+):(?P<kind>role|user)/(?:[^/]+/)+(?P<name>[^/]+)\Z"
 )
 
 
 def owner_of(principal_arn: str) -> str:
-    """Job owner: the caller's principal, an assumed-role session reduced to its role ARN."""
+    """Job owner: the caller's principal, an assumed-role session reduced to its role ARN.
+
+    An assumed-role ARN does not carry the role's path, so role and user ARNs drop theirs too (names are
+    unique within an account, whatever the path): an administrator listed as ``…:role/ops/Admin`` is the
+    caller ``…:assumed-role/Admin/on-call``.
+    """
     match = _ASSUMED_ROLE.match(principal_arn)
-    if match is None:
-        return principal_arn
-    return f"arn:{match['partition']}:iam::{match['account']}:role/{match['role']}"
+    if match is not None:
+        return f"arn:{match['partition']}:iam::{match['account']}:role/{match['name']}"
+    match = _WITH_PATH.match(principal_arn)
+    if match is not None:
+        return f"arn:{match['partition']}:iam::{match['account']}:{match['kind']}/{match['name']}"
+    return principal_arn
 
 
 # Rule 6: clearing, and cleared jobs disappearing.
 
 
-def expires_at(job: Job, cleanup: CleanupDelays) -> int | None:
-    """When an auto-cleared, terminal job disappears (epoch seconds); None while it stays."""
+def gone_at(job: Job, cleanup: CleanupDelays) -> int | None:
+    """When an auto-cleared, terminal job disappears; None while it stays."""
     if not job.auto_cleared or job.end_time is None:
         return None
     minutes = cleanup.succeeded_minutes if job.status is Status.FINISHED else cleanup.failed_minutes
-    return job.end_time // 1000 + minutes * 60
+    return job.end_time + minutes * 60_000
 
 
 def is_gone(job: Job, now: int) -> bool:
     """An expired job reads as gone before DynamoDB's TTL physically deletes it."""
-    return job.expires_at is not None and job.expires_at * 1000 <= now
+    return job.gone_at is not None and job.gone_at <= now
 
 
 def clear_job(job: Job, now: int, cleanup: CleanupDelays) -> Job | None:
@@ -53,7 +64,7 @@ def clear_job(job: Job, now: int, cleanup: CleanupDelays) -> Job | None:
     if job.auto_cleared:
         return None
     cleared = replace(job, auto_cleared=True, last_updated=now)
-    return replace(cleared, expires_at=expires_at(cleared, cleanup))
+    return replace(cleared, gone_at=gone_at(cleared, cleanup))
 
 
 # Rule 8: unknown resources.
@@ -116,7 +127,7 @@ def end_job(job: Job, outcome: Status, *, force: bool, now: int, cleanup: Cleanu
         closure=Closure(Status.ABORTED if force else outcome, now),
         auto_cleared=job.auto_cleared or force,
     )
-    return replace(ended, expires_at=expires_at(ended, cleanup))
+    return replace(ended, gone_at=gone_at(ended, cleanup))
 
 
 def effective_step(job: Job, step: Step) -> Step:
@@ -154,7 +165,7 @@ def end_step(
         # A failed step fails its job, and so every step still started anywhere in it.
         failed = Closure(Status.FAILED, now)
         changed_job = replace(changed_job, status=Status.FAILED, end_time=now, closure=failed)
-        changed_job = replace(changed_job, expires_at=expires_at(changed_job, cleanup))
+        changed_job = replace(changed_job, gone_at=gone_at(changed_job, cleanup))
     return changed_job, ended_step
 
 

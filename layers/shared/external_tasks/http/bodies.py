@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
 
 JSON, XML = "json", "xml"
-_FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# Control characters (SPEC: Input limits), surrogates, and U+FFFE/U+FFFF, which no XML document can carry.
+_FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def media_type(content_type: str | None, body: bytes) -> str:
@@ -51,12 +52,17 @@ def decode(body: bytes, content_type: str | None, root: str) -> dict[str, Any]:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
         raise Invalid(f"body is not valid UTF-8 (byte {error.start})") from None
+    _check_characters(text)
     data = _from_json(text) if kind == JSON else _from_xml(body, root)
-    for string in _strings(data):
-        bad = _FORBIDDEN_CHARACTERS.search(string)
-        if bad is not None:
-            raise Invalid(f"body contains the control character U+{ord(bad[0]):04X}, which is not allowed")
+    for string in _strings(data):  # characters that came in as escapes or character references
+        _check_characters(string)
     return data
+
+
+def _check_characters(text: str) -> None:
+    bad = _FORBIDDEN_CHARACTERS.search(text)
+    if bad is not None:
+        raise Invalid(f"body contains the character U+{ord(bad[0]):04X}, which is not allowed")
 
 
 def _refuse_constant(name: str) -> None:

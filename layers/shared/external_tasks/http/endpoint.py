@@ -52,8 +52,10 @@ def _log(request: Request, reply: Reply, error: Exception | None) -> None:
     log = observability.logger()
     log.set_correlation_id(request.correlation_id)
     fields = {"method": method, "path": request.event.get("path"), "status": reply.status}
-    if reply.status >= 500:
+    if reply.status == 500:
         log.exception("request failed", extra=fields, exc_info=error)
+    elif reply.status >= 500:
+        log.warning("store unavailable", extra={**fields, "detail": getattr(error, "detail", "")})
     elif error is not None:
         log.info("request refused", extra={**fields, "detail": getattr(error, "detail", "")})
     else:

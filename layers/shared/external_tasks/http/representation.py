@@ -106,7 +106,19 @@ def to_xml(document: Document) -> str:
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    """Character data; a CR is written as a reference, or XML parsers would turn it into a LF."""
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("\r", "&#13;")
+    )
+
+
+def _escape_attribute(text: str) -> str:
+    """An attribute value; parsers normalise literal line breaks and tabs in attributes to spaces."""
+    return _escape(text).replace("\n", "&#10;").replace("\t", "&#9;")
 
 
 def iso_time(ms: int) -> str:
@@ -117,15 +129,15 @@ def iso_time(ms: int) -> str:
 def _attributes(href: str | None, ident: str | None) -> str:
     text = ""
     if href is not None:
-        text += f' href="{_escape(href)}"'
+        text += f' href="{_escape_attribute(href)}"'
     if ident is not None:
-        text += f' id="{_escape(ident)}"'
+        text += f' id="{_escape_attribute(ident)}"'
     return text
 
 
 def _write_links(parts: list[str], links: tuple[Link, ...]) -> None:
     for link in links:
-        parts.append(f'<link href="{_escape(link.href)}" rel="{_escape(link.rel)}"/>')
+        parts.append(f'<link href="{_escape_attribute(link.href)}" rel="{_escape_attribute(link.rel)}"/>')
 
 
 def _write_xml(parts: list[str], tag: str, value: Value) -> None:

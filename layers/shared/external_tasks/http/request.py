@@ -43,7 +43,7 @@ class Request:
 
     def _path_id(self, name: str, noun: str) -> str:
         value = str((self.event.get("pathParameters") or {}).get(name, ""))
-        if not _UUID.match(value):
+        if not _UUID.fullmatch(value):
             raise NotFound(f"{noun} {value!r} not found: {noun.lower()} ids are UUIDs")
         return value.lower()
 

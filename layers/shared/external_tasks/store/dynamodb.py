@@ -243,8 +243,8 @@ class JobStore:
         """A page of jobs, newest first. Jobs past their expiry read as gone (SPEC rule 6)."""
         index = _job_index(query)
         names = {"#key": index.key}
-        values: dict[str, AttributeValueTypeDef] = {":key": s(index.value), ":now": n(now // 1000)}
-        filters = ["(attribute_not_exists(expires_at) OR expires_at > :now)"]
+        values: dict[str, AttributeValueTypeDef] = {":key": s(index.value), ":now": n(now)}
+        filters = ["(attribute_not_exists(gone_at) OR gone_at > :now)"]
         if index.key == "correlation_id":
             if query.status is not None:
                 filters.append("job_status = :status")
@@ -300,7 +300,7 @@ class JobStore:
         updates.set("last_updated", n(after.last_updated))
         updates.set("steps_end_as", s(after.closure.status))
         updates.set("auto_cleared", {"BOOL": after.auto_cleared})
-        updates.set_or_remove("expires_at", after.expires_at)
+        updates.set_expiry(after.gone_at)
         updates.condition("job_status = :was_started", ":was_started", s(Status.STARTED))
         updates.condition(
             "auto_cleared = :was_auto_cleared", ":was_auto_cleared", {"BOOL": before.auto_cleared}
@@ -315,7 +315,7 @@ class JobStore:
         updates = _Update()
         updates.set("auto_cleared", {"BOOL": True})
         updates.set("last_updated", n(after.last_updated))
-        updates.set_or_remove("expires_at", after.expires_at)
+        updates.set_expiry(after.gone_at)
         updates.condition("job_status = :was", ":was", s(before.status))
         updates.condition(
             "auto_cleared = :was_auto_cleared", ":was_auto_cleared", {"BOOL": before.auto_cleared}
@@ -385,7 +385,7 @@ class JobStore:
             job_update.set("job_owner_status", s(items.owner_status(changed_job.owner, changed_job.status)))
             job_update.set("end_time", n(changed_job.end_time))
             job_update.set("steps_end_as", s(changed_job.closure.status))
-            job_update.set_or_remove("expires_at", changed_job.expires_at)
+            job_update.set_expiry(changed_job.gone_at)
             job_update.condition(
                 "auto_cleared = :was_auto_cleared", ":was_auto_cleared", {"BOOL": job.auto_cleared}
             )
@@ -420,11 +420,13 @@ class _Update:
         self._values[placeholder] = value
         self._names.update(names or {})
 
-    def set_or_remove(self, attribute: str, value: int | None) -> None:
-        if value is None:
-            self._removes.append(attribute)
+    def set_expiry(self, gone_at: int | None) -> None:
+        """When the job reads as gone, and DynamoDB's TTL attribute to match; or neither."""
+        if gone_at is None:
+            self._removes += ["gone_at", "expires_at"]
         else:
-            self.set(attribute, n(value))
+            self.set("gone_at", n(gone_at))
+            self.set("expires_at", n(items.ttl_seconds(gone_at)))
 
     def add(self, attribute: str, amount: int) -> None:
         placeholder = f":v{len(self._values)}"

@@ -62,6 +62,12 @@ def owner_status(owner: str, status: Status) -> str:
     return f"{owner}#{status}"
 
 
+def ttl_seconds(gone_at: int) -> int:
+    """DynamoDB's TTL attribute ``expires_at``: epoch seconds, rounded up so that TTL never deletes a job
+    before it reads as gone (``gone_at``, milliseconds, is what reads compare)."""
+    return -(-gone_at // 1000)
+
+
 def closure_item(closure: Closure) -> AttributeValueTypeDef:
     return {"M": {"status": s(closure.status), "time": n(closure.time)}}
 
@@ -88,8 +94,9 @@ def job_item(job: Job) -> Item:
         item["end_time"] = n(job.end_time)
     if job.closure is not None:
         item["steps_end_as"] = s(job.closure.status)
-    if job.expires_at is not None:
-        item["expires_at"] = n(job.expires_at)
+    if job.gone_at is not None:
+        item["gone_at"] = n(job.gone_at)
+        item["expires_at"] = n(ttl_seconds(job.gone_at))
     return item
 
 
@@ -143,7 +150,7 @@ def job_from_item(item: StoredItem) -> Job:
             decode_path(tree): Closure(Status(c["M"]["status"]["S"]), int(c["M"]["time"]["N"]))
             for tree, c in closed.items()
         },
-        expires_at=_int(item, "expires_at"),
+        gone_at=_int(item, "gone_at"),
         step_count=_int(item, "step_count") or 0,
         step_total=_int(item, "step_total") or 0,
     )

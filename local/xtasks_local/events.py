@@ -106,7 +106,7 @@ def proxy_event(
             "accountId": identity.account_id if identity is not None else ACCOUNT_ID,
             "protocol": "HTTP/1.1",
             "stage": STAGE,
-            "domainPrefix": domain_name.split(".")[0].split(":")[0],
+            "domainPrefix": domain_name.split(".", maxsplit=1)[0].split(":", maxsplit=1)[0],
             "requestTimeEpoch": int(time.time() * 1000),
             "requestId": request_id,
             "identity": identity_fields,

@@ -158,7 +158,9 @@ class Template:
         ttl = self.table_properties().get("TimeToLiveSpecification", {})
         return ttl.get("AttributeName") if ttl.get("Enabled") else None
 
-    def environment(self, references: Mapping[str, str], parameters: Mapping[str, str] | None = None) -> dict[str, str]:
+    def environment(
+        self, references: Mapping[str, str], parameters: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
         """The functions' environment with ``!Ref``s resolved: resources from ``references``, parameters from
         ``parameters`` or their defaults."""
         values = {**self.parameter_defaults(), **(parameters or {}), **references}

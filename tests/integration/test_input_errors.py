@@ -1,0 +1,163 @@
+"""Bad input gets a 4xx oVirt fault that names the problem, and nothing is written (SPEC: Input limits)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.conftest import stored_items
+from tests.support.api import Api
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE job [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<job><description>&lol2;</description></job>"""
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE job [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<job><description>&secret;</description></job>"""
+PLAIN_DTD = b"""<?xml version="1.0"?><!DOCTYPE job><job><description>x</description></job>"""
+
+
+def _post_job(api: Api, body: bytes, content_type: str) -> Any:
+    return api.request("POST", "/jobs", body=body, headers=[("Content-Type", content_type)])
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "names"),
+    [
+        (b'{"auto_cleared": true}', "application/json", 400, "[description] required"),
+        (b"<job><auto_cleared>true</auto_cleared></job>", "application/xml", 400, "[description] required"),
+        (b'{"description": "   "}', "application/json", 400, "blank"),
+        (b"<job><description>  </description></job>", "application/xml", 400, "blank"),
+        (b'{"description": 42}', "application/json", 400, "must be text"),
+        (b'{"description": "x", "auto_cleared": "maybe"}', "application/json", 400, "auto_cleared"),
+        (b'{"description": "x"', "application/json", 400, "malformed JSON"),
+        (b"[1, 2]", "application/json", 400, "must be an object"),
+        (b"<job><description>x</description>", "application/xml", 400, "malformed XML"),
+        (b"<step><description>x</description></step>", "application/xml", 400, "<job>"),
+        (BILLION_LAUGHS, "application/xml", 400, "DTD"),
+        (EXTERNAL_ENTITY, "application/xml", 400, "DTD"),
+        (PLAIN_DTD, "application/xml", 400, "DTD"),
+        (b'{"description": "bad \\u0007 bell"}', "application/json", 400, "U+0007"),
+        (b'{"description": "\xff\xfe"}', "application/json", 400, "UTF-8"),
+        (b'{"description": "x", "extra": ' + b"[" * 40 + b"]" * 40 + b"}", "application/json", 400, "deeper"),
+        (b'{"description": "x"}', "text/plain", 415, "text/plain"),
+        (b'{"description": "x"}', "application/json; charset=latin-1", 415, "charset"),
+    ],
+)
+def test_a_bad_job_body_is_refused_by_name_and_nothing_is_written(
+    json_api: Api, table: Any, body: bytes, content_type: str, status: int, names: str
+) -> None:
+    reply = _post_job(json_api, body, content_type)
+    assert reply.status == status, reply.body
+    assert names in reply.fault["detail"]
+    assert reply.fault["reason"]
+    assert stored_items(table) == []
+
+
+def test_a_body_over_64_kib_is_413_on_every_post_route(json_api: Api, table: Any) -> None:
+    """Input limits: more than 65,536 bytes is 413, answered rather than reset."""
+    job_id = json_api.new_job()
+    step_id = json_api.new_step(job_id)
+    before = stored_items(table)
+    oversized = json.dumps({"description": "x" * 65_536}).encode()
+    for path in ("/jobs", f"/jobs/{job_id}/end", f"/jobs/{job_id}/clear", f"/jobs/{job_id}/steps",
+                 f"/jobs/{job_id}/steps/{step_id}/end"):  # fmt: skip
+        reply = json_api.request("POST", path, body=oversized, headers=[("Content-Type", "application/json")])
+        assert reply.status == 413, path
+        assert "65536" in reply.fault["detail"]
+    assert stored_items(table) == before
+
+
+def test_a_body_of_exactly_64_kib_is_accepted(json_api: Api) -> None:
+    """Input limits: up to 65,536 bytes are accepted."""
+    body = json.dumps({"description": "Back up", "padding": ""}).encode()
+    body = body.replace(b'"padding": ""', b'"padding": "' + b"p" * (65_536 - len(body)) + b'"')
+    assert len(body) == 65_536
+    reply = json_api.request("POST", "/jobs", body=body, headers=[("Content-Type", "application/json")])
+    assert reply.status == 201
+
+
+def test_a_bad_step_body_is_refused_by_name_and_nothing_is_written(api: Api, table: Any) -> None:
+    """Add step: type is required and must be one of the step types."""
+    job_id = api.new_job()
+    before = stored_items(table)
+    missing = api.request("POST", f"/jobs/{job_id}/steps", body={"description": "Copy"})
+    assert missing.status == 400
+    assert missing.fault["reason"] == "Incomplete parameters"
+    assert missing.fault["detail"] == "Step [type] required for add"
+    unknown = api.add_step(job_id, type="teleporting")
+    assert unknown.status == 400
+    assert "teleporting" in unknown.fault["detail"]
+    assert "executing" in unknown.fault["detail"]
+    bad_parent = api.add_step(job_id, parent="not-a-uuid")
+    assert bad_parent.status == 400
+    assert "parent_step" in bad_parent.fault["detail"]
+    assert stored_items(table) == before
+
+
+def test_unknown_fields_are_ignored(api: Api) -> None:
+    """Representations: oVirt clients send more than this API reads."""
+    reply = api.add_job("Back up", comment="from the SDK", status="finished", id="forged")
+    assert reply.status == 201
+    assert reply.data["status"] == "started"
+    assert reply.data["id"] != "forged"
+
+
+def test_a_3x_status_on_add_step_is_ignored(api: Api) -> None:
+    """Operations: older plug-ins send status.state on add step; a new step is always started."""
+    job_id = api.new_job()
+    reply = api.add_step(job_id, status={"state": "finished"})
+    assert reply.status == 201
+    assert reply.data["status"] == "started"
+
+
+def test_enum_values_are_accepted_in_any_case_and_emitted_lowercase(api: Api) -> None:
+    """Operations: enum values in any letter case."""
+    job_id = api.new_job()
+    reply = api.add_step(job_id, type="ReBalancing_Volume")
+    assert reply.status == 201
+    assert reply.data["type"] == "rebalancing_volume"
+
+
+def test_oVirt_string_values_are_accepted(json_api: Api) -> None:  # noqa: N802
+    """Representations: accept both native values and the strings oVirt emitted."""
+    reply = json_api.add_job("Back up", auto_cleared="false")
+    assert reply.status == 201
+    assert reply.data["auto_cleared"] is False
+
+
+def test_text_is_stored_and_returned_exactly_as_sent(api: Api) -> None:
+    """Input limits: emoji and right-to-left text are kept, without normalisation; trimmed only outside."""
+    description = "  Sauvegarde 💾 de la VM «db01» — גיבוי  "
+    reply = api.add_job(description)
+    assert reply.status == 201
+    assert api.get_job(reply.data["id"]).data["description"] == description.strip()
+
+
+def test_descriptions_count_code_points(json_api: Api) -> None:
+    """Job.description: 1..4000 characters, counted as code points."""
+    assert json_api.add_job("🚀" * 4000).status == 201
+    too_long = json_api.add_job("🚀" * 4001)
+    assert too_long.status == 400
+    assert "4001" in too_long.fault["detail"]
+
+
+@pytest.mark.parametrize("value", ["0", "1001", "-1", "ten", "2.5", "9" * 5000])
+def test_max_outside_1_to_1000_is_400(json_api: Api, value: str) -> None:
+    """Input limits: max is an integer from 1 to 1000."""
+    reply = json_api.list_jobs(max=value)
+    assert reply.status == 400
+    assert "max" in reply.fault["detail"]
+
+
+def test_a_fault_follows_accept_like_everything_else(json_api: Api) -> None:
+    """Representations: oVirt clients only recognise an XML fault, so XML is given when asked for."""
+    reply = json_api.request(
+        "POST", "/jobs", body=b"{}", headers=[("Content-Type", "application/json")], format="xml"
+    )
+    assert reply.status == 400
+    assert reply.header("Content-Type") == "application/xml; charset=utf-8"
+    assert reply.body.startswith("<?xml")
+    assert "<fault><reason>Incomplete parameters</reason>" in reply.body

@@ -1,0 +1,99 @@
+"""Each function makes only the DynamoDB calls its own policy in template.yaml allows.
+
+The flow runs through the handlers; every DynamoDB call is attributed to the function that made it and
+checked against that function's statements (table or index resource, action), as IAM would in AWS.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any
+
+from external_tasks.store import dynamodb
+from tests.support.api import Api
+from xtasks_local.template import Template
+
+TABLE_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/external-tasks-test"
+
+
+def _allowed(template: Template, function: str) -> list[tuple[str, str]]:
+    """(action, resource pattern) pairs the function's policy allows."""
+    pairs = []
+    for policy in template.resources[function]["Properties"].get("Policies", []):
+        for statement in policy["Statement"]:
+            assert statement["Effect"] == "Allow"
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resource = statement["Resource"]
+            if resource == {"Fn::GetAtt": ["JobsTable", "Arn"]}:
+                pattern = TABLE_ARN
+            else:
+                pattern = resource["Fn::Sub"].replace("${JobsTable.Arn}", TABLE_ARN)
+            pairs += [(action, pattern) for action in actions]
+    return pairs
+
+
+def _needed(operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:
+    """(action, resource) pairs IAM checks for one call."""
+    resource = TABLE_ARN + (f"/index/{params['IndexName']}" if "IndexName" in params else "")
+    if operation == "TransactWriteItems":
+        kinds = {next(iter(item)) for item in params["TransactItems"]}
+        actions = {
+            "Put": "PutItem",
+            "Update": "UpdateItem",
+            "Delete": "DeleteItem",
+            "ConditionCheck": "ConditionCheckItem",
+        }
+        return [(f"dynamodb:{actions[kind]}", TABLE_ARN) for kind in kinds]
+    return [(f"dynamodb:{operation}", resource)]
+
+
+def _next_token(reply: Any) -> str:
+    link = reply.header("Link")
+    assert link is not None
+    return str(link.split("page=", 1)[1].split(">", 1)[0])
+
+
+def test_every_call_is_allowed_by_the_calling_functions_policy(json_api: Api, template: Template) -> None:
+    current: list[str] = []
+    checked: set[str] = set()
+    denied: list[str] = []
+
+    def check(params: dict[str, Any], model: Any, **_: Any) -> None:
+        # Recorded, not raised: the handler would turn an exception into a 500 reply.
+        function = current[-1]
+        allowed = _allowed(template, function)
+        for action, resource in _needed(model.name, params):
+            if not any(a == action and fnmatch.fnmatchcase(resource, p) for a, p in allowed):
+                denied.append(f"{function} calls {action} on {resource}, which template.yaml does not allow")
+        checked.add(function)
+
+    original = json_api.request
+
+    def attributed(method: str, path: str, **kwargs: Any) -> Any:
+        match = template.match(method, path.removeprefix("/api"))
+        assert match is not None
+        current.append(match[0].function)
+        return original(method, path, **kwargs)
+
+    json_api.request = attributed  # type: ignore[method-assign]
+    events = dynamodb._client().meta.events
+    events.register("provide-client-params.dynamodb.*", check)
+    try:
+        job_id = json_api.new_job()
+        step_id = json_api.new_step(job_id)
+        sub = json_api.new_step(job_id, parent=step_id)
+        json_api.get_job(job_id, query=[("follow", "steps")])
+        json_api.get_job(job_id)
+        json_api.list_jobs(search="status=started")
+        json_api.list_jobs()
+        json_api.list_steps(job_id, max="1")
+        json_api.list_steps(job_id, max="1", page=_next_token(json_api.list_steps(job_id, max="1")))
+        json_api.get_step(job_id, sub)
+        json_api.end_step(job_id, sub, succeeded=False)
+        json_api.end_job(json_api.new_job())
+        json_api.clear_job(job_id)
+        json_api.request("GET", "/capabilities")
+    finally:
+        events.unregister("provide-client-params.dynamodb.*", check)
+    assert denied == []
+    assert len(checked) == 9  # every function but capabilities touches the table

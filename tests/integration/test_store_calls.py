@@ -1,0 +1,186 @@
+"""What the handlers ask of DynamoDB: conditional status changes, no Scan, the round trips of DESIGN.md,
+and store faults answered with 503 and Retry-After, nothing half-written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+
+from external_tasks.store import dynamodb
+from tests.conftest import stored_items
+from tests.support.api import Api
+
+type Calls = list[tuple[str, dict[str, Any]]]
+
+
+@pytest.fixture
+def calls(json_api: Api) -> Iterator[Calls]:
+    """Every DynamoDB call the service makes, with its parameters."""
+    recorded: Calls = []
+
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        recorded.append((model.name, params))
+
+    events = dynamodb._client().meta.events
+    events.register("provide-client-params.dynamodb.*", record)
+    yield recorded
+    events.unregister("provide-client-params.dynamodb.*", record)
+
+
+def _writes(calls: Calls) -> list[dict[str, Any]]:
+    """Each single write, transaction items unpacked."""
+    writes = []
+    for name, params in calls:
+        if name in ("PutItem", "UpdateItem", "DeleteItem"):
+            writes.append(params)
+        elif name == "TransactWriteItems":
+            writes += [next(iter(item.values())) for item in params["TransactItems"]]
+    return writes
+
+
+def _plugin_flow(api: Api) -> None:
+    job_id = api.new_job()
+    first = api.new_step(job_id)
+    sub = api.new_step(job_id, parent=first)
+    assert api.end_step(job_id, sub).status == 200
+    second = api.new_step(job_id)
+    assert api.end_step(job_id, second, succeeded=False).status == 200
+    other = api.new_job(auto_cleared=False)
+    assert api.end_job(other).status == 200
+    assert api.clear_job(other).status == 200
+    assert api.get_job(job_id, query=[("follow", "steps")]).status == 200
+    assert api.list_jobs(search="status=failed").status == 200
+    assert api.list_steps(job_id).status == 200
+    assert api.get_step(job_id, sub).status == 200
+
+
+def test_every_write_is_conditional_and_status_changes_check_the_status(json_api: Api, calls: Calls) -> None:
+    """Rules: enforced with conditional writes, never by read-then-write alone."""
+    _plugin_flow(json_api)
+    writes = _writes(calls)
+    assert len(writes) >= 10
+    for write in writes:
+        assert write.get("ConditionExpression"), write
+        update = write.get("UpdateExpression", "")
+        if "job_status =" in update or "#status =" in update:
+            assert (
+                "job_status = :was" in write["ConditionExpression"]
+                or "#status = :was" in write["ConditionExpression"]
+            )
+
+
+def test_nothing_scans(json_api: Api, calls: Calls) -> None:
+    """Listing: through indexes, never a Scan."""
+    _plugin_flow(json_api)
+    assert "Scan" not in {name for name, _ in calls}
+    assert {"Query", "GetItem", "BatchGetItem"} <= {name for name, _ in calls}
+
+
+def _round_trips(calls: Calls, request: Any) -> int:
+    before = len(calls)
+    reply = request()
+    assert reply.status < 300, reply.body
+    return len(calls) - before
+
+
+def test_round_trips_per_request_are_within_design(json_api: Api, calls: Calls) -> None:
+    """DESIGN.md cost targets: add job 1, get 1, list page 1, add step <= 2, end <= 2."""
+    api = json_api
+    job_id = api.new_job()
+    step_id = api.new_step(job_id)
+    assert _round_trips(calls, lambda: api.add_job("x")) == 1
+    assert _round_trips(calls, lambda: api.get_job(job_id)) == 1
+    assert _round_trips(calls, lambda: api.get_job(job_id, query=[("follow", "steps")])) == 1
+    assert _round_trips(calls, api.list_jobs) == 1
+    assert _round_trips(calls, lambda: api.list_steps(job_id)) == 1
+    assert _round_trips(calls, lambda: api.get_step(job_id, step_id)) == 1
+    assert _round_trips(calls, lambda: api.add_step(job_id)) <= 2
+    assert _round_trips(calls, lambda: api.add_step(job_id, parent=step_id)) <= 2
+    assert _round_trips(calls, lambda: api.end_step(job_id, step_id)) <= 2
+    assert _round_trips(calls, lambda: api.end_job(job_id)) <= 2
+
+
+def test_ending_a_job_costs_the_same_with_many_open_steps(json_api: Api, calls: Calls) -> None:
+    """DESIGN.md: end job costs the same with 1 open step or 1,000 (no write per open step)."""
+    api = json_api
+    small, large = api.new_job(), api.new_job()
+    api.new_step(small)
+    parent = api.new_step(large)
+    for _ in range(60):
+        api.new_step(large, parent=parent)
+    assert _round_trips(calls, lambda: api.end_job(small)) == _round_trips(calls, lambda: api.end_job(large))
+    statuses = {s["status"] for s in api.list_steps(large, max="1000").data["step"]}
+    assert statuses == {"finished"}
+
+
+def _fail_with(error: Exception, operation: str = "*") -> Any:
+    def fail(**_: Any) -> None:
+        raise error
+
+    dynamodb._client().meta.events.register_first(f"before-call.dynamodb.{operation}", fail)
+    return fail
+
+
+_THROTTLED = ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "Query")
+_ENDPOINT = "https://dynamodb.eu-west-1.amazonaws.com"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        _THROTTLED,
+        ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "X"
+        ),
+        ClientError({"Error": {"Code": "InternalServerError", "Message": "oops"}}, "X"),
+        EndpointConnectionError(endpoint_url=_ENDPOINT),
+        ReadTimeoutError(endpoint_url=_ENDPOINT),
+    ],
+    ids=["throttling", "throughput", "internal", "connection", "timeout"],
+)
+def test_store_faults_are_503_with_retry_after_and_nothing_written(
+    json_api: Api, table: Any, error: Exception
+) -> None:
+    """Representations: 503 with Retry-After when the store throttles or fails; never 500, never lost data."""
+    job_id = json_api.new_job()
+    step_id = json_api.new_step(job_id)
+    before = stored_items(table)
+    _fail_with(error)
+    for reply in (
+        json_api.add_job("x"),
+        json_api.add_step(job_id, parent=step_id),
+        json_api.end_step(job_id, step_id),
+        json_api.end_job(job_id),
+        json_api.clear_job(job_id),
+        json_api.list_jobs(),
+        json_api.get_step(job_id, step_id),
+    ):
+        assert reply.status == 503, reply.body
+        assert reply.header("Retry-After") == "1"
+        assert "retry" in reply.fault["detail"]
+    assert stored_items(table) == before
+
+
+def test_a_throttled_transaction_is_503_and_changes_nothing(json_api: Api, table: Any) -> None:
+    """A transaction cancelled by throttling writes none of its items."""
+    job_id = json_api.new_job()
+    step_id = json_api.new_step(job_id)
+    before = stored_items(table)
+    cancelled = ClientError(
+        {
+            "Error": {"Code": "TransactionCanceledException", "Message": "throttled"},
+            "CancellationReasons": [{"Code": "ThrottlingError"}, {"Code": "None"}],
+        },
+        "TransactWriteItems",
+    )
+    _fail_with(cancelled, "TransactWriteItems")
+    for reply in (
+        json_api.add_step(job_id, parent=step_id),
+        json_api.end_step(job_id, step_id, succeeded=False),
+    ):
+        assert reply.status == 503, reply.body
+        assert reply.header("Retry-After") == "1"
+    assert stored_items(table) == before

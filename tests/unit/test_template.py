@@ -1,0 +1,196 @@
+"""template.yaml keeps the promises the issue and SPEC.md make about the deployed system."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from external_tasks.model import JobQuery, Status
+from external_tasks.store.dynamodb import STEPS_IN_TREE_ORDER, _job_index
+from xtasks_local.template import Template
+
+SPEC_ROUTES = {
+    ("GET", "/jobs"),
+    ("POST", "/jobs"),
+    ("GET", "/jobs/{job_id}"),
+    ("POST", "/jobs/{job_id}/end"),
+    ("POST", "/jobs/{job_id}/clear"),
+    ("GET", "/jobs/{job_id}/steps"),
+    ("POST", "/jobs/{job_id}/steps"),
+    ("GET", "/jobs/{job_id}/steps/{step_id}"),
+    ("POST", "/jobs/{job_id}/steps/{step_id}/end"),
+    ("GET", "/capabilities"),
+}
+WRITE_ACTIONS = {
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "ConditionCheckItem",
+    "TransactWriteItems",
+}
+# What a job listing renders, so every jobs_by_* index must hold it (SPEC: Job).
+LISTED_ATTRIBUTES = {
+    "description", "job_status", "job_owner", "correlation_id", "start_time", "end_time", "last_updated",
+    "auto_cleared", "gone_at",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def t() -> Template:
+    return Template()
+
+
+def _properties(t: Template, name: str) -> dict[str, Any]:
+    properties: dict[str, Any] = t.resources[name]["Properties"]
+    return properties
+
+
+def test_one_iam_authorised_api_with_stage_api(t: Template) -> None:
+    apis = t.of_type("AWS::Serverless::Api")
+    assert len(apis) == 1
+    properties = next(iter(apis.values()))["Properties"]
+    assert properties["StageName"] == "api"
+    assert properties["Auth"] == {"DefaultAuthorizer": "AWS_IAM", "InvokeRole": "NONE"}
+
+
+def test_one_function_per_operation_on_exactly_the_spec_paths(t: Template) -> None:
+    functions = t.of_type("AWS::Serverless::Function")
+    assert len(functions) == 10
+    for resource in functions.values():
+        assert len(resource["Properties"]["Events"]) == 1
+    assert {(route.method, route.path) for route in t.routes} == SPEC_ROUTES
+
+
+def test_functions_run_python_313_on_arm64_with_the_shared_layer(t: Template) -> None:
+    assert t.function_globals["Runtime"] == "python3.13"
+    assert t.function_globals["Architectures"] == ["arm64"]
+    layers = t.of_type("AWS::Serverless::LayerVersion")
+    assert len(layers) == 1
+    name, layer = next(iter(layers.items()))
+    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    assert t.function_globals["Layers"] == [{"Ref": name}]
+
+
+def test_the_table_keeps_jobs_safe(t: Template) -> None:
+    """DESIGN.md: point-in-time recovery, deletion protection, Retain, encryption; TTL and a stream."""
+    table = t.resources["JobsTable"]
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["UpdateReplacePolicy"] == "Retain"
+    properties = table["Properties"]
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert properties["DeletionProtectionEnabled"] is True
+    assert properties["SSESpecification"] == {"SSEEnabled": True}
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert properties["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert properties["KeySchema"] == [
+        {"AttributeName": "PK", "KeyType": "HASH"},
+        {"AttributeName": "SK", "KeyType": "RANGE"},
+    ]
+
+
+def _indexes(t: Template) -> dict[str, dict[str, Any]]:
+    properties = t.table_properties()
+    indexes = properties.get("GlobalSecondaryIndexes", []) + properties.get("LocalSecondaryIndexes", [])
+    return {index["IndexName"]: index for index in indexes}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        JobQuery(),
+        JobQuery(status=Status.STARTED),
+        JobQuery(owner="arn:aws:iam::1:role/r"),
+        JobQuery(owner="arn:aws:iam::1:role/r", status=Status.FAILED),
+        JobQuery(correlation_id="c", status=Status.STARTED),
+    ],
+)
+def test_every_listing_has_an_index_that_holds_what_it_shows(t: Template, query: JobQuery) -> None:
+    """Listing: through indexes, newest first, never a Scan."""
+    wanted = _job_index(query)
+    index = _indexes(t)[wanted.name]
+    assert index["KeySchema"] == [
+        {"AttributeName": wanted.key, "KeyType": "HASH"},
+        {"AttributeName": "start_time", "KeyType": "RANGE"},
+    ]
+    projection = index["Projection"]
+    keys = {"PK", "SK", wanted.key, "start_time"}
+    assert (
+        projection["ProjectionType"] == "ALL"
+        or set(projection["NonKeyAttributes"]) | keys >= LISTED_ATTRIBUTES
+    )
+
+
+def test_steps_are_read_in_tree_order_through_a_local_index(t: Template) -> None:
+    index = _indexes(t)[STEPS_IN_TREE_ORDER]
+    assert index["KeySchema"][1] == {"AttributeName": "tree", "KeyType": "RANGE"}
+    assert index["Projection"] == {"ProjectionType": "ALL"}
+
+
+def _dynamodb_actions(resource: dict[str, Any]) -> set[str]:
+    actions: set[str] = set()
+    for policy in resource["Properties"].get("Policies", []):
+        for statement in policy.get("Statement", []):
+            listed = statement["Action"]
+            actions |= set([listed] if isinstance(listed, str) else listed)
+    return {action for action in actions if action.startswith("dynamodb:")}
+
+
+def test_read_routes_cannot_write_and_nothing_may_scan(t: Template) -> None:
+    """Least privilege per function; no Scan anywhere, no wildcard actions."""
+    for route in t.routes:
+        actions = _dynamodb_actions(t.resources[route.function])
+        assert not any("*" in action for action in actions), route.function
+        assert "dynamodb:Scan" not in actions
+        if route.method == "GET":
+            assert not {a.removeprefix("dynamodb:") for a in actions} & WRITE_ACTIONS, route.function
+    assert _dynamodb_actions(t.resources["CapabilitiesFunction"]) == set()
+
+
+def _invoke_resources(t: Template, policy: str) -> list[str]:
+    statements = _properties(t, policy)["PolicyDocument"]["Statement"]
+    resources: list[str] = []
+    for statement in statements:
+        assert statement["Action"] == "execute-api:Invoke"
+        listed = statement["Resource"]
+        resources += [r["Fn::Sub"] for r in (listed if isinstance(listed, list) else [listed])]
+    return resources
+
+
+def test_readers_may_only_get_and_writers_may_also_post(t: Template) -> None:
+    """Rule 7: reading needs the reader permission, creating and ending the writer permission."""
+    reader = _invoke_resources(t, "ReaderPolicy")
+    writer = _invoke_resources(t, "WriterPolicy")
+    assert [r.rsplit("/api/", 1)[1] for r in reader] == ["GET/*"]
+    assert sorted(r.rsplit("/api/", 1)[1] for r in writer) == ["GET/*", "POST/*"]
+    role = _properties(t, "ExternalTasksRole")
+    assert role["ManagedPolicyArns"] == [{"Ref": "WriterPolicy"}]
+
+
+def test_the_deployment_is_configured_by_parameters(t: Template) -> None:
+    """Rules 6 and 7: cleanup delays and administrators are template parameters."""
+    parameters = t.document["Parameters"]
+    assert parameters["SucceededJobCleanupMinutes"]["Default"] == 10
+    assert parameters["FailedJobCleanupMinutes"]["Default"] == 60
+    assert parameters["SucceededJobCleanupMinutes"]["MinValue"] == 0
+    assert "AdminPrincipals" in parameters
+    assert "ExternalTasksPrincipals" in parameters
+    environment = t.function_globals["Environment"]["Variables"]
+    assert environment["ADMIN_PRINCIPALS"] == {"Ref": "AdminPrincipals"}
+    assert environment["SUCCEEDED_JOB_CLEANUP_MINUTES"] == {"Ref": "SucceededJobCleanupMinutes"}
+    assert environment["FAILED_JOB_CLEANUP_MINUTES"] == {"Ref": "FailedJobCleanupMinutes"}
+
+
+def test_every_function_logs_to_its_own_group_with_retention(t: Template) -> None:
+    for name, resource in t.of_type("AWS::Serverless::Function").items():
+        group = resource["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert t.resources[group]["Type"] == "AWS::Logs::LogGroup", name
+        assert t.resources[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_outputs_name_the_api_table_role_and_policies(t: Template) -> None:
+    assert set(t.document["Outputs"]) >= {
+        "ApiUrl", "JobsTableName", "ExternalTasksRoleArn", "ReaderPolicyArn", "WriterPolicyArn",
+    }  # fmt: skip
+    assert t.document["Outputs"]["ApiUrl"]["Value"]["Fn::Sub"].endswith("/api")

@@ -1,0 +1,70 @@
+# External Tasks: one entry point for developers and CI. Everything it installs goes under .tools/ (uv, the
+# SAM CLI) or .venv/ (the project), so a fresh clone needs only Python 3.13, make and the package registries.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# Python 3.13: pyenv's (its shims do not resolve it here), else one on PATH. Override with PYTHON313=…
+PYTHON313 ?= $(shell for candidate in $$(ls -d "$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)"/versions/3.13*/bin/python3.13 2>/dev/null | sort -V -r) $$(command -v python3.13 2>/dev/null); do "$$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { echo "$$candidate"; break; }; done)
+ifeq ($(PYTHON313),)
+$(error Python 3.13 not found: install it (e.g. `pyenv install 3.13`) or run make PYTHON313=/path/to/python3.13)
+endif
+
+TOOLS := $(CURDIR)/.tools
+UV := $(TOOLS)/uv/bin/uv
+SAM := $(TOOLS)/bin/sam
+UV_VERSION := 0.13.9
+SAM_CLI_VERSION := 1.170.0
+
+# uv uses this interpreter and never downloads one; sam build finds python3.13 on PATH.
+export UV_PYTHON := $(PYTHON313)
+export UV_PYTHON_DOWNLOADS := never
+export UV_TOOL_DIR := $(TOOLS)/uv-tools
+export UV_TOOL_BIN_DIR := $(TOOLS)/bin
+export SAM_CLI_TELEMETRY := 0
+export PATH := $(dir $(PYTHON313)):$(TOOLS)/bin:$(PATH)
+
+RUN := $(UV) run --locked --no-sync
+
+.PHONY: help setup test lint typecheck sam-validate sam-build unit layer-requirements clean
+
+help:  ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON313) -m venv $(TOOLS)/uv
+	$(TOOLS)/uv/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(SAM): | $(UV)
+	$(UV) tool install --quiet --python $(PYTHON313) "aws-sam-cli==$(SAM_CLI_VERSION)"
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --quiet
+	touch $@
+
+setup: .venv/.synced $(SAM)  ## Install uv, the SAM CLI and the project's environment
+
+lint: .venv/.synced  ## ruff: lint and formatting
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: .venv/.synced  ## mypy --strict
+	$(RUN) mypy
+
+sam-validate: $(SAM)  ## sam validate --lint (cfn-lint)
+	$(SAM) validate --lint
+
+sam-build: $(SAM)  ## sam build for arm64, without Docker
+	$(SAM) build
+
+unit: .venv/.synced  ## pytest: every test
+	$(RUN) pytest
+
+test: setup lint typecheck sam-validate sam-build unit  ## The whole test suite (what CI runs)
+
+layer-requirements: .venv/.synced  ## Rewrite layers/shared/requirements.txt from uv.lock
+	$(RUN) python tools/layer_requirements.py
+
+clean:  ## Remove build output and installed tools
+	rm -rf .aws-sam .tools .venv .mypy_cache .ruff_cache .pytest_cache

@@ -142,21 +142,21 @@ _ENDPOINT = "https://dynamodb.eu-west-1.amazonaws.com"
     ids=["throttling", "throughput", "internal", "connection", "timeout"],
 )
 def test_store_faults_are_503_with_retry_after_and_nothing_written(
-    json_api: Api, table: Any, error: Exception
+    api: Api, table: Any, error: Exception
 ) -> None:
     """Representations: 503 with Retry-After when the store throttles or fails; never 500, never lost data."""
-    job_id = json_api.new_job()
-    step_id = json_api.new_step(job_id)
+    job_id = api.new_job()
+    step_id = api.new_step(job_id)
     before = stored_items(table)
     _fail_with(error)
     for reply in (
-        json_api.add_job("x"),
-        json_api.add_step(job_id, parent=step_id),
-        json_api.end_step(job_id, step_id),
-        json_api.end_job(job_id),
-        json_api.clear_job(job_id),
-        json_api.list_jobs(),
-        json_api.get_step(job_id, step_id),
+        api.add_job("x"),
+        api.add_step(job_id, parent=step_id),
+        api.end_step(job_id, step_id),
+        api.end_job(job_id),
+        api.clear_job(job_id),
+        api.list_jobs(),
+        api.get_step(job_id, step_id),
     ):
         assert reply.status == 503, reply.body
         assert reply.header("Retry-After") == "1"
@@ -164,10 +164,10 @@ def test_store_faults_are_503_with_retry_after_and_nothing_written(
     assert stored_items(table) == before
 
 
-def test_a_throttled_transaction_is_503_and_changes_nothing(json_api: Api, table: Any) -> None:
+def test_a_throttled_transaction_is_503_and_changes_nothing(api: Api, table: Any) -> None:
     """A transaction cancelled by throttling writes none of its items."""
-    job_id = json_api.new_job()
-    step_id = json_api.new_step(job_id)
+    job_id = api.new_job()
+    step_id = api.new_step(job_id)
     before = stored_items(table)
     cancelled = ClientError(
         {
@@ -178,8 +178,8 @@ def test_a_throttled_transaction_is_503_and_changes_nothing(json_api: Api, table
     )
     _fail_with(cancelled, "TransactWriteItems")
     for reply in (
-        json_api.add_step(job_id, parent=step_id),
-        json_api.end_step(job_id, step_id, succeeded=False),
+        api.add_step(job_id, parent=step_id),
+        api.end_step(job_id, step_id, succeeded=False),
     ):
         assert reply.status == 503, reply.body
         assert reply.header("Retry-After") == "1"

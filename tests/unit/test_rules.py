@@ -192,7 +192,7 @@ def test_a_job_that_did_not_finish_stays_for_the_failed_delay(
     # when its expiry is worked out
     job = replace(job, gone_at=rules.gone_at(job, delays))
     # then the succeeded delay does not apply to it: it stays until the failed delay is over
-    assert not rules.is_gone(job, NOW + delays.succeeded_minutes * MINUTE)
+    assert not rules.is_gone(job, NOW + round(delays.succeeded_minutes * MINUTE))
     assert not rules.is_gone(job, NOW + minutes * MINUTE - 1)
     assert rules.is_gone(job, NOW + minutes * MINUTE)
 

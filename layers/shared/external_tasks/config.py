@@ -11,8 +11,8 @@ from dataclasses import dataclass
 class CleanupDelays:
     """SPEC rule 6: minutes an auto-cleared job stays readable after it ends."""
 
-    succeeded_minutes: int = 10
-    failed_minutes: int = 60
+    succeeded_minutes: float = 10
+    failed_minutes: float = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,14 +23,15 @@ class Settings:
     page_token_key: bytes
 
 
-def _minutes(name: str, default: int) -> int:
+def _minutes(name: str, default: float) -> float:
+    """Whole minutes as deployed; fractions are allowed (a local server may clear jobs in seconds)."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
-    value = int(raw)
-    if value < 0:
-        raise ValueError(f"{name} must be 0 or more minutes, not {value}")
-    return value
+    value = float(raw)
+    if not 0 <= value < float("inf"):
+        raise ValueError(f"{name} must be 0 or more minutes, not {raw}")
+    return int(value) if value.is_integer() else value
 
 
 @functools.cache

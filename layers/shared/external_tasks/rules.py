@@ -51,7 +51,7 @@ def gone_at(job: Job, cleanup: CleanupDelays) -> int | None:
     if not job.auto_cleared or job.end_time is None:
         return None
     minutes = cleanup.succeeded_minutes if job.status is Status.FINISHED else cleanup.failed_minutes
-    return job.end_time + minutes * 60_000
+    return job.end_time + round(minutes * 60_000)
 
 
 def is_gone(job: Job, now: int) -> bool:

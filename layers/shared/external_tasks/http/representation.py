@@ -48,7 +48,7 @@ class Collection:
     links: tuple[Link, ...] = ()  # JSON only: XML collections hold nothing but their items
 
 
-type Value = str | int | bool | Timestamp | Ref | Entity | Collection
+type Value = str | int | float | bool | Timestamp | Ref | Entity | Collection
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +166,7 @@ def _write_xml(parts: list[str], tag: str, value: Value) -> None:
             parts.append(f"<{tag}>{iso_time(value.ms)}</{tag}>")
         case bool():
             parts.append(f"<{tag}>{'true' if value else 'false'}</{tag}>")
-        case int():
+        case int() | float():
             parts.append(f"<{tag}>{value}</{tag}>")
         case str():
             parts.append(f"<{tag}>{_escape(value)}</{tag}>")

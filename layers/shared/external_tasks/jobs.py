@@ -95,16 +95,18 @@ def list_steps(job_id: str, limit: int, page: str | None) -> Page[Step]:
 
 def end_job(caller: Caller, job_id: str, outcome: Status, force: bool) -> None:
     store, config = job_store(), settings()
+    current: Job | None = None
     for _ in _attempts():
         now = clock.now_ms()
-        job = rules.visible_job(store.get_job(job_id), job_id, now)
+        job = rules.visible_job(current or store.get_job(job_id), job_id, now)
         rules.check_may_change(caller, job, config.admin_principals, "end")
         ended = rules.end_job(job, outcome, force=force, now=now, cleanup=config.cleanup)
         if ended is None:
             return
         try:
             store.save_ended_job(job, ended)
-        except Changed:
+        except Changed as changed:
+            current = changed.job
             continue
         observability.count("JobEnded")
         return
@@ -112,16 +114,18 @@ def end_job(caller: Caller, job_id: str, outcome: Status, force: bool) -> None:
 
 def clear_job(caller: Caller, job_id: str) -> None:
     store, config = job_store(), settings()
+    current: Job | None = None
     for _ in _attempts():
         now = clock.now_ms()
-        job = rules.visible_job(store.get_job(job_id), job_id, now)
+        job = rules.visible_job(current or store.get_job(job_id), job_id, now)
         rules.check_may_change(caller, job, config.admin_principals, "clear")
         cleared = rules.clear_job(job, now, config.cleanup)
         if cleared is None:
             return
         try:
             store.save_cleared_job(job, cleared)
-        except Changed:
+        except Changed as changed:
+            current = changed.job
             continue
         observability.count("JobCleared")
         return

@@ -1,7 +1,8 @@
 """Reads and conditional writes on the jobs table.
 
 Every write that changes a status is conditional on the state the decision was taken from; when the
-condition fails the write raises ``Changed`` and the caller reads again. Faults of DynamoDB (throttling,
+condition fails the write raises ``Changed``, carrying the job as it now is when DynamoDB returned it
+(ReturnValuesOnConditionCheckFailure), and the caller decides again. Faults of DynamoDB (throttling,
 internal errors, timeouts) raise ``Unavailable``, never a half-done change: multi-item changes are one
 transaction.
 """
@@ -57,7 +58,16 @@ _BATCH_GET_ATTEMPTS = 4
 
 
 class Changed(Exception):
-    """An item changed between the read a decision was taken from and the write: read and decide again."""
+    """An item changed between the read a decision was taken from and the write: decide again, from
+    ``job`` when DynamoDB returned the job as it now is, else from a new read."""
+
+    def __init__(self, job: Job | None = None) -> None:
+        super().__init__("changed since read")
+        self.job = job
+
+
+def _current_job(stored: list[Any]) -> Job | None:
+    return next((items.job_from_item(item) for item in stored if item and items.is_job(item)), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,11 +135,12 @@ def _dynamodb() -> Iterator[None]:
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         if code == "ConditionalCheckFailedException":
-            raise Changed from error
+            raise Changed(_current_job([error.response.get("Item")])) from error
         if code == "TransactionCanceledException":
-            reasons = {r.get("Code", "None") for r in error.response.get("CancellationReasons", [])}
+            cancellations = error.response.get("CancellationReasons", [])
+            reasons = {r.get("Code", "None") for r in cancellations}
             if reasons & _CONTENTION:
-                raise Changed from error
+                raise Changed(_current_job([r.get("Item") for r in cancellations])) from error
             if reasons <= _TRANSIENT_CANCELLATIONS:
                 raise Unavailable(
                     f"The job store is busy ({', '.join(sorted(reasons))}); retry shortly"
@@ -463,6 +474,7 @@ class _Update:
             "UpdateExpression": " ".join(clauses),
             "ConditionExpression": " AND ".join(self._conditions),
             "ExpressionAttributeValues": self._values,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
         if self._names:
             arguments["ExpressionAttributeNames"] = self._names

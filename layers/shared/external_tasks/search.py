@@ -10,8 +10,9 @@ from external_tasks.model import JobQuery, Status
 from external_tasks.rules import owner_of
 
 SEARCH_TERMS = ("correlation_id", "status", "owner")
-_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
-_TERM = re.compile(r'^\s*(?P<name>\w+)\s*=\s*(?:"(?P<quoted>[^"]*)"|(?P<bare>[^\s"]+))\s*$')
+# oVirt's SDK encodes spaces in the query as "+", which API Gateway passes on as it is: "+" separates too.
+_AND = re.compile(r"[\s+]+and[\s+]+", re.IGNORECASE)
+_TERM = re.compile(r'^[\s+]*(?P<name>\w+)[\s+]*=[\s+]*(?:"(?P<quoted>[^"]*)"|(?P<bare>[^\s"]+?))[\s+]*$')
 _MAX_VALUE_LENGTH = 1_024
 
 
@@ -25,7 +26,7 @@ def status_named(value: str, field: str) -> Status:
 def parse(search: str | None, status: str | None = None) -> JobQuery:
     """The listing's filters from ``search`` and the ``status`` shortcut parameter."""
     terms: dict[str, str] = {}
-    for part in _AND.split(search.strip()) if search and search.strip() else []:
+    for part in _AND.split(search.strip(" +")) if search and search.strip(" +") else []:
         match = _TERM.match(part)
         if match is None:
             raise Invalid(

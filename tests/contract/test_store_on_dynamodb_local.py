@@ -102,7 +102,7 @@ def test_a_cancelled_transaction_writes_none_of_its_items(store: JobStore) -> No
         store.add_step(job, changed_job, step, None)
     assert changed.value.job is not None
     assert changed.value.job.status is Status.FINISHED
-    stored, steps = store.get_job_with_steps(job.id)
+    stored, steps = store.get_job_with_steps(job.id, most=100)
     assert steps == []
     assert stored is not None
     assert (stored.step_count, stored.step_total) == (0, 0)
@@ -112,16 +112,16 @@ def test_two_adds_from_one_read_cannot_take_the_same_number(store: JobStore) -> 
     """Step.number: the sibling counter is taken in the transaction that adds the step."""
     job = _job(store)
     first_job, first = rules.add_step(
-        job, None, step_id=str(uuid.uuid4()), description="a", step_type=StepType.EXECUTING, now=2
+        job, None, step_id=str(uuid.uuid4()), description="a", step_type=StepType.EXECUTING, now=2_000
     )
     second_job, second = rules.add_step(
-        job, None, step_id=str(uuid.uuid4()), description="b", step_type=StepType.EXECUTING, now=3
+        job, None, step_id=str(uuid.uuid4()), description="b", step_type=StepType.EXECUTING, now=3_000
     )
     assert first.number == second.number == 0
     store.add_step(job, first_job, first, None)
     with pytest.raises(Changed):
         store.add_step(job, second_job, second, None)
-    _, steps = store.get_job_with_steps(job.id)
+    _, steps = store.get_job_with_steps(job.id, most=100)
     assert [s.number for s in steps] == [0]
 
 
@@ -134,7 +134,7 @@ def test_ending_a_step_records_its_closure_and_a_sub_step_cannot_be_added_under_
     change = rules.end_step(job, parent, Status.FINISHED, force=True, now=9_000, cleanup=CLEANUP)
     assert change is not None
     store.save_ended_step(job, change[0], parent, change[1])
-    stored, steps = store.get_job_with_steps(job.id)
+    stored, steps = store.get_job_with_steps(job.id, most=100)
     assert stored is not None
     assert stored.closed_subtrees[parent.path].status is Status.ABORTED
     assert [rules.effective_step(stored, s).status for s in steps] == [Status.FINISHED, Status.ABORTED]
@@ -199,3 +199,36 @@ def test_dynamodb_local_deletes_a_job_once_its_ttl_passes(store: JobStore) -> No
     while store.get_job(job.id) is not None and time.monotonic() < deadline:
         time.sleep(1)
     assert store.get_job(job.id) is None
+
+
+class _ReplayingClient:
+    """Sends every write twice, as botocore does when the first answer is lost on the way back."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def put_item(self, **arguments: Any) -> Any:
+        self._client.put_item(**arguments)
+        return self._client.put_item(**arguments)
+
+    def transact_write_items(self, **arguments: Any) -> Any:
+        self._client.transact_write_items(**arguments)
+        return self._client.transact_write_items(**arguments)
+
+
+def test_a_write_retried_after_a_lost_answer_succeeds_once(store: JobStore) -> None:
+    """A create whose answer is lost and that botocore sends again is still one create, and a success:
+    new items are conditional on their fresh id, transactions carry a ClientRequestToken."""
+    replaying = JobStore(store.table_name, _ReplayingClient(store.client))  # type: ignore[arg-type]
+    job = _job(replaying)
+    changed, step = rules.add_step(
+        job, None, step_id=str(uuid.uuid4()), description="once", step_type=StepType.EXECUTING, now=2_000
+    )
+    replaying.add_step(job, changed, step, None)
+    stored, steps = store.get_job_with_steps(job.id, most=10)
+    assert stored is not None
+    assert [s.id for s in steps] == [step.id]
+    assert (stored.step_count, stored.step_total) == (1, 1)

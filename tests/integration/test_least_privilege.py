@@ -35,6 +35,8 @@ def _allowed(template: Template, function: str) -> list[tuple[str, str]]:
 def _needed(operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:
     """(action, resource) pairs IAM checks for one call."""
     resource = TABLE_ARN + (f"/index/{params['IndexName']}" if "IndexName" in params else "")
+    if operation == "TransactGetItems":
+        return [("dynamodb:GetItem", TABLE_ARN)]
     if operation == "TransactWriteItems":
         kinds = {next(iter(item)) for item in params["TransactItems"]}
         actions = {

@@ -76,7 +76,7 @@ def test_nothing_scans(json_api: Api, calls: Calls) -> None:
     """Listing: through indexes, never a Scan."""
     _plugin_flow(json_api)
     assert "Scan" not in {name for name, _ in calls}
-    assert {"Query", "GetItem", "BatchGetItem"} <= {name for name, _ in calls}
+    assert {"Query", "GetItem", "TransactGetItems"} <= {name for name, _ in calls}
 
 
 def _round_trips(calls: Calls, request: Any) -> int:

@@ -71,7 +71,9 @@ def request(
         ("*/*;q=0.1, application/xml", True),
         ("application/xml, application/json", False),
         ("application/json, application/xml", False),
-        ("application/xml;q=0.8, */*;q=0.8", False),
+        ("application/xml;q=0.8, */*;q=0.8", True),  # a type named outranks a wildcard of equal quality
+        ("application/xml, */*", True),
+        ("application/xml;q=0.5, */*", False),
         ("application/xml;q=0", False),
         ("garbage", False),
         ("text/html", False),

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 
+def shown(value: object, most: int = 40) -> str:
+    """A client's value quoted in an error message: repr (so control characters show), cut short."""
+    text = repr(value)
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
 class ServiceError(Exception):
     """Base class: ``detail`` is the sentence a client sees, naming the field or the SPEC rule."""
 

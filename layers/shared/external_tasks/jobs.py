@@ -3,26 +3,31 @@ there first, read and decide again. Handlers call exactly one of these."""
 
 from __future__ import annotations
 
+import json
 import random
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 
-from external_tasks import clock, observability, paging, rules
+from external_tasks import clock, limits, observability, paging, rules
 from external_tasks.config import settings
 from external_tasks.errors import Invalid, Unavailable
 from external_tasks.model import Caller, Job, JobQuery, Page, Status, Step, StepType
 from external_tasks.store import Changed, JobCursor, StepCursor, job_store
 
 # Adds under one parent take their numbers one at a time; with many plug-ins adding at once a request may
-# lose the race a number of times before it wins.
+# lose the race a number of times before it wins. It stops trying well within the function's timeout.
 _ATTEMPTS = 30
+_RETRY_SECONDS = 8.0
 
 
 def _attempts() -> Iterator[int]:
+    deadline = time.monotonic() + _RETRY_SECONDS
     for attempt in range(_ATTEMPTS):
         if attempt:
             time.sleep(random.uniform(0, min(0.25, 0.005 * 2**attempt)))  # noqa: S311 - jitter, not crypto
+            if time.monotonic() > deadline:
+                break
         yield attempt
     raise Unavailable("Too many concurrent changes to this job; retry shortly")
 
@@ -53,13 +58,36 @@ def get_job(job_id: str) -> Job:
 
 
 def get_job_with_steps(job_id: str) -> tuple[Job, list[Step]]:
-    stored, steps = job_store().get_job_with_steps(job_id)
+    stored, steps = job_store().get_job_with_steps(job_id, most=limits.MAX_FOLLOWED_STEPS)
     job = rules.visible_job(stored, job_id, clock.now_ms())
+    if len(steps) > limits.MAX_FOLLOWED_STEPS or _fitting(steps, _step_texts) < len(steps):
+        raise Invalid(
+            f"Job {job_id} has too many steps to embed with follow=steps; "
+            f"list them a page at a time with GET /jobs/{job_id}/steps"
+        )
     return job, [rules.effective_step(job, step) for step in steps]
 
 
+def _job_texts(job: Job) -> Sequence[str]:
+    return job.description, job.owner, job.correlation_id
+
+
+def _step_texts(step: Step) -> Sequence[str]:
+    return (step.description,)
+
+
+def _fitting[T](items: Sequence[T], texts: Callable[[T], Sequence[str]]) -> int:
+    """How many of ``items``, from the first, fit in one reply (SPEC: a page may be shorter than max)."""
+    total = 0
+    for count, item in enumerate(items):
+        total += limits.reply_bytes_bound(texts(item))
+        if total > limits.MAX_REPLY_BYTES:
+            return count
+    return len(items)
+
+
 def _jobs_listing(query: JobQuery) -> str:
-    return f"jobs?correlation_id={query.correlation_id}&status={query.status}&owner={query.owner}"
+    return "jobs?" + json.dumps([query.correlation_id, query.status, query.owner])
 
 
 def list_jobs(query: JobQuery, limit: int, page: str | None) -> Page[Job]:
@@ -73,6 +101,9 @@ def list_jobs(query: JobQuery, limit: int, page: str | None) -> Page[Job]:
             case _:
                 raise Invalid("page token is not valid for this listing")
     jobs, cursor = job_store().list_jobs(query, limit, after, clock.now_ms())
+    fitting = _fitting(jobs, _job_texts)
+    if fitting < len(jobs):
+        jobs, cursor = jobs[:fitting], JobCursor(jobs[fitting - 1].id, jobs[fitting - 1].start_time)
     token = None if cursor is None else paging.encode([cursor.job_id, cursor.start_time], listing, key)
     return Page(tuple(jobs), token)
 
@@ -83,13 +114,16 @@ def list_steps(job_id: str, limit: int, page: str | None) -> Page[Step]:
     after = None
     if page is not None:
         match paging.decode(page, listing, key):
-            case [str(step_id), str(tree)]:
-                after = StepCursor(step_id, tree)
+            case [str(step_id), *numbers] if numbers and all(isinstance(number, int) for number in numbers):
+                after = StepCursor(step_id, tuple(int(number) for number in numbers))
             case _:
                 raise Invalid("page token is not valid for this listing")
     stored, steps, cursor = job_store().list_steps(job_id, limit, after)
     job = rules.visible_job(stored, job_id, clock.now_ms())
-    token = None if cursor is None else paging.encode([cursor.step_id, cursor.tree], listing, key)
+    fitting = _fitting(steps, _step_texts)
+    if fitting < len(steps):
+        steps, cursor = steps[:fitting], StepCursor(steps[fitting - 1].id, steps[fitting - 1].path)
+    token = None if cursor is None else paging.encode([cursor.step_id, *cursor.path], listing, key)
     return Page(tuple(rules.effective_step(job, step) for step in steps), token)
 
 

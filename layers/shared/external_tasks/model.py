@@ -6,12 +6,20 @@ ancestors and its own, so the second sub-step of the first top-level step has th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
 type Path = tuple[int, ...]
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def is_id(text: str) -> bool:
+    """Job and step ids are UUIDs (in any letter case; they are kept in lower case)."""
+    return _UUID.fullmatch(text) is not None
 
 
 class Status(StrEnum):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -34,21 +35,29 @@ def metrics() -> Metrics:
     )
 
 
-_pending_metrics: list[str] = []
+class _Pending(threading.local):
+    """Business events of the request this thread serves (Lambda serves one at a time; the local server
+    serves several at once, one per thread)."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+
+_pending = _Pending()
 
 
 def count(event: str) -> None:
     """One business event (JobAdded, StepEnded, …), published when the request ends."""
-    _pending_metrics.append(event)
+    _pending.events.append(event)
 
 
 def flush_metrics() -> None:
-    if not _pending_metrics:
+    if not _pending.events:
         return
     from aws_lambda_powertools.metrics import MetricUnit
 
     recorder = metrics()
-    for event in _pending_metrics:
+    for event in _pending.events:
         recorder.add_metric(name=event, unit=MetricUnit.Count, value=1)
-    _pending_metrics.clear()
+    _pending.events.clear()
     recorder.flush_metrics()

@@ -6,23 +6,14 @@ case. Fields this API does not read are ignored, as oVirt clients send more.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 from pydantic_core import PydanticCustomError
 
 from external_tasks import limits
-from external_tasks.errors import Incomplete, Invalid
-from external_tasks.model import Status, StepType
-
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
-def _shown(value: Any, most: int = 40) -> str:
-    """A client's value quoted in an error message, cut short."""
-    shown = repr(value)
-    return shown if len(shown) <= most else shown[: most - 1] + "…"
+from external_tasks.errors import Incomplete, Invalid, shown
+from external_tasks.model import Status, StepType, is_id
 
 
 def _description(value: Any) -> str:
@@ -45,7 +36,7 @@ def _flag(value: Any) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
-    raise PydanticCustomError("flag", "must be true or false, not {value}", {"value": _shown(value)})
+    raise PydanticCustomError("flag", "must be true or false, not {value}", {"value": shown(value)})
 
 
 def _enum[E: (Status, StepType)](kind: type[E], noun: str) -> BeforeValidator:
@@ -60,15 +51,15 @@ def _enum[E: (Status, StepType)](kind: type[E], noun: str) -> BeforeValidator:
         raise PydanticCustomError(
             "enum",
             "{value} is not a {noun}: use one of {allowed}",
-            {"value": _shown(value), "noun": noun, "allowed": ", ".join(kind)},
+            {"value": shown(value), "noun": noun, "allowed": ", ".join(kind)},
         )
 
     return BeforeValidator(parse)
 
 
 def _uuid(value: Any) -> str:
-    if not isinstance(value, str) or not _UUID.fullmatch(value.strip()):
-        raise PydanticCustomError("uuid", "{value} is not a step id (a UUID)", {"value": _shown(value)})
+    if not isinstance(value, str) or not is_id(value.strip()):
+        raise PydanticCustomError("uuid", "{value} is not a step id (a UUID)", {"value": shown(value)})
     return value.strip().lower()
 
 

@@ -55,7 +55,8 @@ def gone_at(job: Job, cleanup: CleanupDelays) -> int | None:
 
 
 def is_gone(job: Job, now: int) -> bool:
-    """An expired job reads as gone before DynamoDB's TTL physically deletes it."""
+    """An expired job reads as gone before DynamoDB's TTL physically deletes it. (Listings apply the same
+    test in their query: store.dynamodb.JobStore.list_jobs.)"""
     return job.gone_at is not None and job.gone_at <= now
 
 

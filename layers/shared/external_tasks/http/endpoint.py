@@ -16,6 +16,13 @@ from external_tasks.http.reply import Reply
 from external_tasks.http.representation import to_json, to_xml
 from external_tasks.http.request import Request
 
+_MALFORMED_EVENT = {
+    "statusCode": 500,
+    "headers": {"Content-Type": "application/json"},
+    "body": '{"reason":"Internal Server Error","detail":"The request event could not be read"}',
+    "isBase64Encoded": False,
+}
+
 type Handler = Callable[[Request], Reply]
 type LambdaHandler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
 
@@ -28,6 +35,7 @@ def endpoint(*, action: bool = False) -> Callable[[Handler], LambdaHandler]:
             request = Request(event)
             error: Exception | None = None
             try:
+                request.caller  # noqa: B018 - every route needs a verified caller (SPEC rule 7)
                 reply = handle(request)
             except ServiceError as failure:
                 reply, error = faults.reply_for(failure, action=action), failure
@@ -35,8 +43,12 @@ def endpoint(*, action: bool = False) -> Callable[[Handler], LambdaHandler]:
                 reply, error = faults.internal_error(action=action), failure
             finally:
                 observability.flush_metrics()
-            _log(request, reply, error)
-            return _response(request, reply)
+            try:
+                _log(request, reply, error)
+                return _response(request, reply)
+            except Exception:  # an event API Gateway would never send; answered all the same
+                observability.logger().exception("malformed event")
+                return _MALFORMED_EVENT
 
         lambda_handler.__doc__ = handle.__doc__
         return lambda_handler

@@ -8,6 +8,7 @@ milliseconds, collections as ``{"<item>": [...]}`` and native booleans and integ
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -105,10 +106,16 @@ def to_xml(document: Document) -> str:
     return "".join(parts)
 
 
+# Characters no XML document may contain. Stored text never holds them (they are refused on input); a fault
+# quoting a client's query parameter might, and must still parse.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _escape(text: str) -> str:
     """Character data; a CR is written as a reference, or XML parsers would turn it into a LF."""
     return (
-        text.replace("&", "&amp;")
+        _NOT_XML.sub("\ufffd", text)
+        .replace("&", "&amp;")
         .replace("<", "&lt;")
         .replace(">", "&gt;")
         .replace('"', "&quot;")

@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING, Any
 from external_tasks import limits, rules
 from external_tasks.errors import BodyTooLarge, Forbidden, Invalid, NotFound
 from external_tasks.http import bodies
-from external_tasks.model import Caller
+from external_tasks.model import Caller, is_id
 
 if TYPE_CHECKING:
     from external_tasks.requests import Body
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _NOT_CORRELATION_ID = re.compile(r"[^0-9A-Za-z_-]")
 _XML_TYPES = ("application/xml", "text/xml")
 _JSON_TYPES = ("application/json", "text/json")
@@ -43,7 +42,7 @@ class Request:
 
     def _path_id(self, name: str, noun: str) -> str:
         value = str((self.event.get("pathParameters") or {}).get(name, ""))
-        if not _UUID.fullmatch(value):
+        if not is_id(value):
             raise NotFound(f"{noun} {value!r} not found: {noun.lower()} ids are UUIDs")
         return value.lower()
 
@@ -93,8 +92,9 @@ class Request:
 
     @cached_property
     def wants_xml(self) -> bool:
-        """XML when ``Accept`` prefers it to JSON; JSON when it is absent, ``*/*`` or a tie."""
-        best = {"json": -1.0, "xml": -1.0}
+        """XML when ``Accept`` prefers it to JSON, a type named outranking a wildcard; JSON when it is absent,
+        ``*/*`` or a tie."""
+        best = {"json": -1.0, "xml": -1.0, "any": -1.0}
         for part in (self.headers.get("accept") or "").split(","):
             mime, *parameters = part.split(";")
             mime = mime.strip().lower()
@@ -108,9 +108,15 @@ class Request:
                         quality = 0.0
             if mime in _XML_TYPES or mime.endswith("+xml"):
                 best["xml"] = max(best["xml"], quality)
-            elif mime in (*_JSON_TYPES, "*/*", "application/*") or mime.endswith("+json"):
+            elif mime in _JSON_TYPES or mime.endswith("+json"):
                 best["json"] = max(best["json"], quality)
-        return best["xml"] > max(best["json"], 0.0)
+            elif mime in ("*/*", "application/*"):
+                best["any"] = max(best["any"], quality)
+        if best["xml"] <= 0:
+            return False
+        if best["json"] >= 0:  # both named: XML only if preferred
+            return best["xml"] > best["json"]
+        return best["xml"] >= best["any"]  # XML named, JSON only through a wildcard
 
     @property
     def page_size(self) -> int:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import os
+import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from external_tasks import limits
 from external_tasks.errors import Unavailable
-from external_tasks.model import Job, JobQuery, Status, Step
+from external_tasks.model import Job, JobQuery, Path, Status, Step
 from external_tasks.store import items
 from external_tasks.store.items import Item, n, s
 
@@ -54,7 +56,7 @@ _TRANSIENT_CANCELLATIONS = frozenset(
         "InternalServerError",
     }
 )
-_BATCH_GET_ATTEMPTS = 4
+_READ_ATTEMPTS = 4
 
 
 class Changed(Exception):
@@ -83,7 +85,7 @@ class StepCursor:
     """Where the next page of a step listing starts: after this step."""
 
     step_id: str
-    tree: str
+    path: Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +116,13 @@ def _client() -> DynamoDBClient:
     import botocore.config
     import botocore.session
 
+    # DynamoDB answers in milliseconds; a call that hangs is retried once, then the client hears 503, well
+    # within the function's timeout. Retried writes are safe: new items are conditional on not existing
+    # and transactions carry a ClientRequestToken.
     config = botocore.config.Config(
-        connect_timeout=2,
-        read_timeout=4,
-        retries={"mode": "standard", "max_attempts": 3},
+        connect_timeout=1,
+        read_timeout=2,
+        retries={"mode": "standard", "max_attempts": 2},
         tcp_keepalive=True,
     )
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
@@ -172,29 +177,31 @@ class JobStore:
         return None if item is None else items.job_from_item(item)
 
     def get_job_and_step(self, job_id: str, step_id: str) -> tuple[Job | None, Step | None]:
-        found = self._batch_get([items.job_key(job_id), items.step_key(job_id, step_id)])
-        job = next((items.job_from_item(i) for i in found if items.is_job(i)), None)
-        step = next((items.step_from_item(i) for i in found if not items.is_job(i)), None)
-        return job, step
+        """The job and one of its steps as of one moment: a transactional read never sees half of an end
+        or an add (a BatchGetItem could see the job before it and the step after)."""
+        keys = [items.job_key(job_id), items.step_key(job_id, step_id)]
+        for attempt in range(_READ_ATTEMPTS):
+            try:
+                with _dynamodb():
+                    reply = self.client.transact_get_items(
+                        TransactItems=[{"Get": {"TableName": self.table_name, "Key": key}} for key in keys]
+                    )
+            except Changed:  # a transaction on these items was in flight
+                time.sleep(0.01 * 2**attempt)
+                continue
+            job_item, step_item = (response.get("Item") for response in reply["Responses"])
+            return (
+                None if job_item is None else items.job_from_item(job_item),
+                None if step_item is None else items.step_from_item(step_item),
+            )
+        raise Unavailable("The job is being changed by many requests at once; retry shortly")
 
-    def _batch_get(self, keys: list[Item]) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        request: Any = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
-        for _ in range(_BATCH_GET_ATTEMPTS):
-            with _dynamodb():
-                reply = self.client.batch_get_item(RequestItems=request)
-            found.extend(reply.get("Responses", {}).get(self.table_name, []))
-            request = reply.get("UnprocessedKeys")
-            if not request:
-                return found
-        raise Unavailable("The job store is busy (unprocessed keys); retry shortly")
-
-    def get_job_with_steps(self, job_id: str) -> tuple[Job | None, list[Step]]:
-        """The job and all its steps in tree order."""
+    def get_job_with_steps(self, job_id: str, most: int) -> tuple[Job | None, list[Step]]:
+        """The job and its steps in tree order; reading stops once more than ``most`` steps are read."""
         query: QueryInputTypeDef = self._tree_query(job_id)
         job: Job | None = None
         steps: list[Step] = []
-        while True:
+        while len(steps) <= most:
             with _dynamodb():
                 reply = self.client.query(**query)
             for item in reply.get("Items", []):
@@ -204,8 +211,9 @@ class JobStore:
                     steps.append(items.step_from_item(item))
             last = reply.get("LastEvaluatedKey")
             if last is None:
-                return job, steps
+                break
             query["ExclusiveStartKey"] = last
+        return job, steps
 
     def list_steps(
         self, job_id: str, limit: int, after: StepCursor | None
@@ -222,7 +230,7 @@ class JobStore:
             query["Limit"] = limit
             query["ExclusiveStartKey"] = {
                 **items.step_key(job_id, after.step_id),
-                "tree": s(after.tree),
+                "tree": s(items.encode_path(after.path)),
             }
             job = self.get_job(job_id)
         with _dynamodb():
@@ -236,7 +244,7 @@ class JobStore:
         last = reply.get("LastEvaluatedKey")
         cursor = None
         if last is not None and steps:
-            cursor = StepCursor(step_id=steps[-1].id, tree=items.encode_path(steps[-1].path))
+            cursor = StepCursor(step_id=steps[-1].id, path=steps[-1].path)
         return job, steps, cursor
 
     def _tree_query(self, job_id: str) -> QueryInputTypeDef:
@@ -255,7 +263,7 @@ class JobStore:
         index = _job_index(query)
         names = {"#key": index.key}
         values: dict[str, AttributeValueTypeDef] = {":key": s(index.value), ":now": n(now)}
-        filters = ["(attribute_not_exists(gone_at) OR gone_at > :now)"]
+        filters = ["(attribute_not_exists(gone_at) OR gone_at > :now)"]  # rules.is_gone, in DynamoDB
         if index.key == "correlation_id":
             if query.status is not None:
                 filters.append("job_status = :status")
@@ -293,12 +301,17 @@ class JobStore:
     # Writes.
 
     def add_job(self, job: Job) -> None:
-        with _dynamodb():
-            self.client.put_item(
-                TableName=self.table_name,
-                Item=items.job_item(job),
-                ConditionExpression="attribute_not_exists(PK)",
-            )
+        try:
+            with _dynamodb():
+                self.client.put_item(
+                    TableName=self.table_name,
+                    Item=items.job_item(job),
+                    ConditionExpression="attribute_not_exists(PK)",
+                )
+        except Changed:
+            # The id is a fresh UUID: the item that exists is this very put, retried by botocore after its
+            # first answer was lost.
+            return
 
     def save_ended_job(self, before: Job, after: Job) -> None:
         """Rule 2: the job ends; its open steps read as ended through ``steps_end_as``."""
@@ -313,9 +326,7 @@ class JobStore:
         updates.set("auto_cleared", {"BOOL": after.auto_cleared})
         updates.set_expiry(after.gone_at)
         updates.condition("job_status = :was_started", ":was_started", s(Status.STARTED))
-        updates.condition(
-            "auto_cleared = :was_auto_cleared", ":was_auto_cleared", {"BOOL": before.auto_cleared}
-        )
+        updates.unchanged_since(before)
         with _dynamodb():
             self.client.update_item(
                 TableName=self.table_name, Key=items.job_key(after.id), **updates.arguments()
@@ -328,9 +339,7 @@ class JobStore:
         updates.set("last_updated", n(after.last_updated))
         updates.set_expiry(after.gone_at)
         updates.condition("job_status = :was", ":was", s(before.status))
-        updates.condition(
-            "auto_cleared = :was_auto_cleared", ":was_auto_cleared", {"BOOL": before.auto_cleared}
-        )
+        updates.unchanged_since(before)
         with _dynamodb():
             self.client.update_item(
                 TableName=self.table_name, Key=items.job_key(after.id), **updates.arguments()
@@ -349,6 +358,7 @@ class JobStore:
         ]
         job_update = _Update()
         job_update.set("last_updated", n(changed_job.last_updated))
+        job_update.not_after(changed_job.last_updated)
         job_update.add("step_total", 1)
         job_update.condition("job_status = :was_started", ":was_started", s(Status.STARTED))
         job_update.condition("step_total < :max_steps", ":max_steps", n(limits.MAX_STEPS_PER_JOB))
@@ -368,7 +378,7 @@ class JobStore:
             job_update.require_open(parent.path)
         writes.append(self._transact_update(items.job_key(job.id), job_update))
         with _dynamodb():
-            self.client.transact_write_items(TransactItems=writes)
+            self.client.transact_write_items(TransactItems=writes, ClientRequestToken=str(uuid.uuid4()))
 
     def save_ended_step(self, job: Job, changed_job: Job, step: Step, ended: Step) -> None:
         """Rule 3 in one transaction: the step, and on the job its closed subtree (and failure)."""
@@ -382,6 +392,7 @@ class JobStore:
 
         job_update = _Update()
         job_update.set("last_updated", n(changed_job.last_updated))
+        job_update.not_after(changed_job.last_updated)
         closure = changed_job.closed_subtrees.get(step.path)
         if closure is not None and step.path not in job.closed_subtrees:
             job_update.set(
@@ -407,7 +418,8 @@ class JobStore:
                 TransactItems=[
                     self._transact_update(items.step_key(job.id, step.id), step_update),
                     self._transact_update(items.job_key(job.id), job_update),
-                ]
+                ],
+                ClientRequestToken=str(uuid.uuid4()),
             )
 
     def _transact_update(self, key: Item, update: _Update) -> TransactWriteItemTypeDef:
@@ -454,6 +466,16 @@ class _Update:
         self._conditions.append(expression)
         self._values[placeholder] = value
         self._names.update(names or {})
+
+    def unchanged_since(self, job: Job) -> None:
+        """Nothing changed the job since ``job`` was read (every change moves last_updated; clear, which
+        may not within one millisecond, also changes auto_cleared)."""
+        self.condition("last_updated = :was_updated", ":was_updated", n(job.last_updated))
+        self.condition("auto_cleared = :was_auto_cleared", ":was_auto_cleared", {"BOOL": job.auto_cleared})
+
+    def not_after(self, now: int) -> None:
+        """last_updated never moves back: a change decided earlier than one already written decides again."""
+        self.condition("last_updated <= :now", ":now", n(now))
 
     def require_open(self, path: Sequence[int]) -> None:
         """No step on ``path`` nor any of its ancestors has closed its subtree."""

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 
-from xtasks_local import credentials, storage
+from xtasks_local import credentials, storage, streams
 from xtasks_local.gateway import Gateway, HttpRequest, HttpResponse
 from xtasks_local.iam import ADMIN
 from xtasks_local.template import ROOT, TABLE, Template
@@ -197,8 +197,13 @@ def serve(options: Options, endpoint: str) -> None:
         hosts=hosts,
         check_signatures=options.auth == "sigv4",
     )
-    with _Server(options.port, gateway) as server:
-        server.serve_forever()
+    mappings = streams.start(template, TABLE_NAME, endpoint, options.region)
+    try:
+        with _Server(options.port, gateway) as server:
+            server.serve_forever()
+    finally:
+        for mapping in mappings:
+            mapping.stop()
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:

@@ -60,7 +60,7 @@ class Route:
 
     def load(self) -> LambdaHandler:
         """The function's handler, imported from its code folder under a name of its own."""
-        return _load_handler(self.code_uri, self.handler)
+        return load_handler(self.code_uri, self.handler)
 
 
 @functools.cache
@@ -71,7 +71,7 @@ def _path_pattern(path: str) -> re.Pattern[str]:
 
 
 @functools.cache
-def _load_handler(code_uri: Path, handler: str) -> LambdaHandler:
+def load_handler(code_uri: Path, handler: str) -> LambdaHandler:
     module_name, _, attribute = handler.rpartition(".")
     source = code_uri / f"{module_name.replace('.', '/')}.py"
     spec = importlib.util.spec_from_file_location(f"xtasks_function_{code_uri.name}_{module_name}", source)

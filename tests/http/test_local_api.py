@@ -172,18 +172,29 @@ def test_an_ovirt_sdk_plugin_works_unchanged(open_api: LocalApi) -> None:
 def test_an_auto_cleared_job_is_gone_once_its_delay_passes(
     quick_cleanup_api: LocalApi, dynamodb_local: storage.DynamoDBLocal
 ) -> None:
-    """Acceptance and rule 6: with the delays set to three seconds, the job reads as gone after them, and
-    DynamoDB Local's TTL then deletes it."""
+    """Acceptance and rule 6: with the delays set to three seconds, the job reads as gone after them;
+    DynamoDB Local's TTL then deletes it, and the stream function its steps."""
     api = quick_cleanup_api
     job_id = api.send("POST", "/jobs", body={"description": "Short-lived"}).data["id"]
+    for _ in range(3):
+        step = {"description": "Copy", "type": "executing"}
+        assert api.send("POST", f"/jobs/{job_id}/steps", root="step", body=step).status == 201
     assert api.send("POST", f"/jobs/{job_id}/end", root="action", body={}).status == 200
     assert api.send("GET", f"/jobs/{job_id}").status == 200
     time.sleep(3.5)
     assert api.send("GET", f"/jobs/{job_id}").status == 404
     assert job_id not in [job["id"] for job in api.send("GET", "/jobs", query=[("max", "1000")]).data["job"]]
     client = storage.client(dynamodb_local.endpoint, api.region)
-    key = {"PK": {"S": f"JOB#{job_id}"}, "SK": {"S": "JOB"}}
+
+    def left() -> list[str]:
+        partition = {":pk": {"S": f"JOB#{job_id}"}}
+        found = client.query(
+            TableName=TABLE_NAME, KeyConditionExpression="PK = :pk", ExpressionAttributeValues=partition
+        )
+        return [item["SK"]["S"] for item in found["Items"]]
+
+    assert len(left()) == 4
     deadline = time.monotonic() + 90
-    while client.get_item(TableName=TABLE_NAME, Key=key).get("Item") and time.monotonic() < deadline:
+    while left() and time.monotonic() < deadline:
         time.sleep(1)
-    assert client.get_item(TableName=TABLE_NAME, Key=key).get("Item") is None
+    assert left() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -57,10 +58,25 @@ def test_one_iam_authorised_api_with_stage_api(t: Template) -> None:
 
 def test_one_function_per_operation_on_exactly_the_spec_paths(t: Template) -> None:
     functions = t.of_type("AWS::Serverless::Function")
-    assert len(functions) == 10
     for resource in functions.values():
         assert len(resource["Properties"]["Events"]) == 1
+    assert len(t.routes) == 10
     assert {(route.method, route.path) for route in t.routes} == SPEC_ROUTES
+
+
+def test_the_steps_of_cleared_jobs_are_deleted_from_the_stream(t: Template) -> None:
+    """Rule 6: TTL removes the job item; a stream-driven function deletes its steps, and only that."""
+    function = t.resources["ClearStepsFunction"]["Properties"]
+    event = function["Events"]["ClearedJobs"]
+    assert event["Type"] == "DynamoDB"
+    assert event["Properties"]["Stream"] == {"Fn::GetAtt": ["JobsTable", "StreamArn"]}
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    pattern = event["Properties"]["FilterCriteria"]["Filters"][0]["Pattern"]
+    assert json.loads(pattern) == {"eventName": ["REMOVE"], "dynamodb": {"Keys": {"SK": {"S": ["JOB"]}}}}
+    assert _dynamodb_actions(t.resources["ClearStepsFunction"]) == {
+        "dynamodb:BatchWriteItem",
+        "dynamodb:Query",
+    }
 
 
 def test_functions_run_python_313_on_arm64_with_the_shared_layer(t: Template) -> None:

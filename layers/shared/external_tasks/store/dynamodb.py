@@ -57,6 +57,7 @@ _TRANSIENT_CANCELLATIONS = frozenset(
     }
 )
 _READ_ATTEMPTS = 4
+_BATCH_WRITE_SIZE = 25  # BatchWriteItem's most
 
 
 class Changed(Exception):
@@ -421,6 +422,38 @@ class JobStore:
                 ],
                 ClientRequestToken=str(uuid.uuid4()),
             )
+
+    def delete_steps(self, job_id: str) -> int:
+        """Delete what is left of a job that TTL removed: its steps. Returns how many were deleted."""
+        query: QueryInputTypeDef = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :steps)",
+            "ExpressionAttributeValues": {":pk": s(items.job_pk(job_id)), ":steps": s(items.STEP_SK_PREFIX)},
+            "ProjectionExpression": "PK, SK",
+        }
+        deleted = 0
+        while True:
+            with _dynamodb():
+                reply = self.client.query(**query)
+            keys = [{"PK": item["PK"], "SK": item["SK"]} for item in reply.get("Items", [])]
+            for start in range(0, len(keys), _BATCH_WRITE_SIZE):
+                self._delete(keys[start : start + _BATCH_WRITE_SIZE])
+            deleted += len(keys)
+            last = reply.get("LastEvaluatedKey")
+            if last is None:
+                return deleted
+            query["ExclusiveStartKey"] = last
+
+    def _delete(self, keys: list[Any]) -> None:
+        request: Any = {self.table_name: [{"DeleteRequest": {"Key": key}} for key in keys]}
+        for attempt in range(_READ_ATTEMPTS):
+            with _dynamodb():
+                reply = self.client.batch_write_item(RequestItems=request)
+            request = reply.get("UnprocessedItems")
+            if not request:
+                return
+            time.sleep(0.05 * 2**attempt)
+        raise Unavailable("The job store is busy (unprocessed deletes); retry shortly")
 
     def _transact_update(self, key: Item, update: _Update) -> TransactWriteItemTypeDef:
         return {"Update": {"TableName": self.table_name, "Key": key, **update.arguments()}}  # type: ignore[typeddict-item]

@@ -66,7 +66,7 @@ def _server(
         process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=output, stderr=output)  # noqa: S603
     try:
         _wait_for(port, process, log)
-        yield LocalApi(port, REGION, _keys(state))
+        yield LocalApi(port, REGION, _keys(state), state=state)
     finally:
         process.terminate()
         process.wait(10)
@@ -99,4 +99,6 @@ def open_api(
 @pytest.fixture(params=["json", "xml"])
 def api(request: pytest.FixtureRequest, local_api: LocalApi) -> LocalApi:
     """The signed local API in each wire format in turn."""
-    return LocalApi(local_api.port, local_api.region, local_api.keys, format=request.param)
+    return LocalApi(
+        local_api.port, local_api.region, local_api.keys, format=request.param, state=local_api.state
+    )

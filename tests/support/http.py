@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from unittest import mock
 from urllib.parse import quote
@@ -38,6 +39,7 @@ class LocalApi:
     region: str
     keys: dict[str, Key]  # profile -> key
     format: str = "json"
+    state: Path | None = None  # where the server keeps its credentials file
 
     @property
     def host(self) -> str:

@@ -1,0 +1,398 @@
+"""xtasks: External Tasks from a shell. Results on stdout (only ids with -q), one-line errors on stderr.
+
+Exit codes: 0 done; 1 an API error not listed here; 2 bad usage; 3 not found; 4 conflict; 5 forbidden;
+6 unavailable (after retries) or unreachable; 7 invalid request; 8 not configured. xtasks run exits with its
+command's status.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.live import Live
+
+from external_tasks.model import Status, StepType
+from xtasks import errors, render
+from xtasks.client import Client
+from xtasks.resources import Job, Step
+
+EXIT_CODES: dict[type[errors.XtasksError], int] = {
+    errors.NotFound: 3,
+    errors.Conflict: 4,
+    errors.Forbidden: 5,
+    errors.Unavailable: 6,
+    errors.ConnectionFailed: 6,
+    errors.InvalidRequest: 7,
+    errors.ConfigurationError: 8,
+}
+
+
+class Output(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    XML = "xml"
+
+
+@dataclass
+class Settings:
+    endpoint: str | None
+    profile: str | None
+    region: str | None
+    output: Output
+    quiet: bool
+    console: Console
+
+    def client(self) -> Client:
+        return Client(self.endpoint, profile=self.profile, region=self.region)
+
+
+# -o and -q work before the command and after it (JOB=$(xtasks job add "…" -q)).
+OutputOption = Annotated[Output | None, typer.Option("--output", "-o", help="How results are printed.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only ids.")]
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False)
+job_app = typer.Typer(help="Add, list, show, end and clear jobs.", no_args_is_help=True)
+step_app = typer.Typer(help="Add, list, show and end steps.", no_args_is_help=True)
+app.add_typer(job_app, name="job")
+app.add_typer(step_app, name="step")
+
+
+@app.callback()
+def main(
+    context: typer.Context,
+    endpoint: Annotated[
+        str | None, typer.Option(envvar="XTASKS_ENDPOINT", help="The API's URL, ending in /api.")
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option(envvar="AWS_PROFILE", help="AWS profile to sign with.")
+    ] = None,
+    region: Annotated[str | None, typer.Option(envvar="AWS_REGION", help="Region to sign for.")] = None,
+    output: Annotated[Output, typer.Option("--output", "-o", help="How results are printed.")] = Output.TABLE,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only ids.")] = False,
+) -> None:
+    context.obj = Settings(endpoint, profile, region, output, quiet, Console())
+
+
+def _settings(context: typer.Context, output: Output | None = None, quiet: bool = False) -> Settings:
+    settings: Settings = context.obj
+    if output is not None:
+        settings.output = output
+    settings.quiet = settings.quiet or quiet
+    return settings
+
+
+@contextmanager
+def _reported() -> Iterator[None]:
+    """An error becomes one line on stderr and an exit code, never a traceback."""
+    try:
+        yield
+    except errors.XtasksError as error:
+        sys.stderr.write(f"xtasks: {error}\n")
+        raise typer.Exit(
+            next((code for kind, code in EXIT_CODES.items() if isinstance(error, kind)), 1)
+        ) from None
+
+
+def _show(settings: Settings, data: Any, table: Callable[[], Any], ids: list[str]) -> None:
+    if settings.quiet:
+        for ident in ids:
+            typer.echo(ident)
+    elif settings.output is Output.JSON:
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        settings.console.print(table())
+
+
+def _raw(settings: Settings, method: str, path: str, **arguments: Any) -> Any:
+    """The reply as the API wrote it: printed as is for -o xml, parsed for the others."""
+    reply = settings.client().request(method, path, xml=settings.output is Output.XML, **arguments)
+    if settings.output is Output.XML and not settings.quiet:
+        typer.echo(reply.text)
+        return None
+    return reply.json()
+
+
+# Jobs.
+
+
+@job_app.command("add")
+def job_add(
+    context: typer.Context,
+    description: str,
+    no_auto_clear: Annotated[
+        bool, typer.Option("--no-auto-clear", help="Keep the job until cleared.")
+    ] = False,
+    correlation_id: Annotated[str | None, typer.Option(help="Correlation id to search it by.")] = None,
+    output: OutputOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Add a job; prints it (its id with -q)."""
+    settings = _settings(context, output, quiet)
+    with _reported():
+        headers = {"Correlation-Id": correlation_id} if correlation_id else None
+        body = {"description": description, "auto_cleared": not no_auto_clear}
+        data = _raw(settings, "POST", "/jobs", body=body, headers=headers, repeatable=False)
+        if data is not None:
+            job = Job.from_json(data)
+            _show(settings, data, lambda: render.job_details(job), [job.id])
+
+
+@job_app.command("list")
+def job_list(
+    context: typer.Context,
+    search: Annotated[str | None, typer.Option(help="e.g. 'correlation_id=x and status=started'.")] = None,
+    status: Annotated[Status | None, typer.Option(help="Only jobs with this status.")] = None,
+    max: Annotated[int | None, typer.Option("--max", help="At most this many jobs.")] = None,
+    output: OutputOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """List jobs, newest first."""
+    settings = _settings(context, output, quiet)
+    with _reported():
+        if settings.output is Output.XML and not settings.quiet:
+            query = [(k, str(v)) for k, v in (("search", search), ("status", status), ("max", max)) if v]
+            _raw(settings, "GET", "/jobs", query=query)
+            return
+        jobs = settings.client().list_jobs(search=search, status=status, page_size=min(max or 100, 1000))
+        listed = [job for _, job in zip(range(max or sys.maxsize), jobs, strict=False)]
+        data = {"job": [_job_json(job) for job in listed]}
+        _show(settings, data, lambda: render.jobs_table(listed), [job.id for job in listed])
+
+
+def _job_json(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "description": job.description,
+        "status": str(job.status),
+        "owner": job.owner,
+        "start_time": job.start_time.isoformat(),
+        "end_time": job.end_time.isoformat() if job.end_time else None,
+        "last_updated": job.last_updated.isoformat(),
+        "auto_cleared": job.auto_cleared,
+        "correlation_id": job.correlation_id,
+    }
+
+
+@job_app.command("show")
+def job_show(
+    context: typer.Context,
+    job_id: str,
+    steps: Annotated[bool, typer.Option("--steps", help="With its steps, as a tree.")] = False,
+    output: OutputOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Show a job."""
+    settings = _settings(context, output, quiet)
+    with _reported():
+        data = _raw(settings, "GET", f"/jobs/{job_id}", query=[("follow", "steps")] if steps else [])
+        if data is not None:
+            job = Job.from_json(data)
+            table = (
+                (lambda: render.job_tree(job, job.steps or ()))
+                if steps
+                else (lambda: render.job_details(job))
+            )
+            _show(settings, data, table, [job.id])
+
+
+def _end_body(failed: bool, force: bool) -> dict[str, bool]:
+    return {"succeeded": not failed, "force": force}
+
+
+@job_app.command("end")
+def job_end(
+    context: typer.Context,
+    job_id: str,
+    failed: Annotated[bool, typer.Option("--failed", help="End it failed (default: finished).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Abort its open steps; auto-clear it.")] = False,
+    output: OutputOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """End a job; its open steps end with it."""
+    settings = _settings(context, output, quiet)
+    with _reported():
+        _raw(settings, "POST", f"/jobs/{job_id}/end", body=_end_body(failed, force))
+
+
+@job_app.command("clear")
+def job_clear(
+    context: typer.Context, job_id: str, output: OutputOption = None, quiet: QuietOption = False
+) -> None:
+    """Mark a job auto-cleared: once ended, it goes after its cleanup delay."""
+    settings = _settings(context, output, quiet)
+    with _reported():
+        _raw(settings, "POST", f"/jobs/{job_id}/clear", body={})
+
+
+# Steps.
+
+
+@step_app.command("add")
+def step_add(
+    context: typer.Context,
+    job_id: str,
+    description: str,
+    type: Annotated[StepType, typer.Option("--type", "-t", help="The step's type.")] = StepType.EXECUTING,
+    parent: Annotated[str | None, typer.Option(help="Add it under this step.")] = None,
+    output: OutputOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Add a step (or, with --parent, a sub-step) to a job; prints it (its id with -q)."""
+    settings = _settings(context, output, quiet)
+    with _reported():
+        body: dict[str, Any] = {"description": description, "type": str(type)}
+        if parent:
+            body["parent_step"] = {"id": parent}
+        data = _raw(settings, "POST", f"/jobs/{job_id}/steps", body=body, repeatable=False)
+        if data is not None:
+            step = Step.from_json(data)
+            _show(settings, data, lambda: render.steps_table([step]), [step.id])
+
+
+@step_app.command("list")
+def step_list(
+    context: typer.Context, job_id: str, output: OutputOption = None, quiet: QuietOption = False
+) -> None:
+    """List a job's steps in tree order."""
+    settings = _settings(context, output, quiet)
+    with _reported():
+        if settings.output is Output.XML and not settings.quiet:
+            _raw(settings, "GET", f"/jobs/{job_id}/steps")
+            return
+        steps = list(settings.client().list_steps(job_id))
+        data = {"step": [_step_json(step) for step in steps]}
+        _show(settings, data, lambda: render.steps_table(steps), [step.id for step in steps])
+
+
+def _step_json(step: Step) -> dict[str, Any]:
+    return {
+        "id": step.id,
+        "job": step.job_id,
+        "number": step.number,
+        "description": step.description,
+        "type": str(step.type),
+        "status": str(step.status),
+        "start_time": step.start_time.isoformat(),
+        "end_time": step.end_time.isoformat() if step.end_time else None,
+        "parent_step": step.parent_step_id,
+    }
+
+
+@step_app.command("show")
+def step_show(
+    context: typer.Context, job_id: str, step_id: str, output: OutputOption = None, quiet: QuietOption = False
+) -> None:
+    """Show a step."""
+    settings = _settings(context, output, quiet)
+    with _reported():
+        data = _raw(settings, "GET", f"/jobs/{job_id}/steps/{step_id}")
+        if data is not None:
+            step = Step.from_json(data)
+            _show(settings, data, lambda: render.steps_table([step]), [step.id])
+
+
+@step_app.command("end")
+def step_end(
+    context: typer.Context,
+    job_id: str,
+    step_id: str,
+    failed: Annotated[bool, typer.Option("--failed", help="End it failed, which fails its job.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Abort its open sub-steps.")] = False,
+    output: OutputOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """End a step; its open sub-steps end with it."""
+    settings = _settings(context, output, quiet)
+    with _reported():
+        _raw(settings, "POST", f"/jobs/{job_id}/steps/{step_id}/end", body=_end_body(failed, force))
+
+
+# Watching, running, serving.
+
+
+def watch_view(client: Client, job_id: str | None) -> tuple[Any, bool]:
+    """What ``watch`` shows now, and whether there is nothing more to wait for."""
+    if job_id is None:
+        return render.jobs_table(list(client.list_jobs(page_size=50))[:50]), False
+    job = client.get_job(job_id)
+    steps = list(client.list_steps(job_id, page_size=1000))
+    return render.job_tree(job, steps), job.status.is_terminal
+
+
+@app.command()
+def watch(
+    context: typer.Context,
+    job_id: Annotated[
+        str | None, typer.Argument(help="A job, to follow its step tree; none: the latest jobs.")
+    ] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between refreshes.")] = 1.0,
+) -> None:
+    """Watch jobs, or one job's step tree, live, until it ends (or Ctrl-C)."""
+    settings = _settings(context)
+    with _reported():
+        client = settings.client()
+        view, done = watch_view(client, job_id)
+        try:
+            with Live(view, console=settings.console, refresh_per_second=4, transient=False) as live:
+                while not done:
+                    time.sleep(interval)
+                    view, done = watch_view(client, job_id)
+                    live.update(view)
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run(
+    context: typer.Context,
+    description: Annotated[
+        str | None, typer.Option(help="The job's description (default: the command).")
+    ] = None,
+    output: OutputOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Run a command as a job with one executing step: xtasks run --description TEXT -- COMMAND...
+
+    The job ends finished when the command exits 0, failed otherwise; xtasks exits with the command's status.
+    """
+    settings = _settings(context, output, quiet)
+    command = list(context.args)
+    if not command:
+        sys.stderr.write("xtasks: run needs a command after --\n")
+        raise typer.Exit(2)
+    text = " ".join(command)
+    with _reported():
+        client = settings.client()
+        job = client.add_job(description or text)
+        step = client.add_step(job.id, text, StepType.EXECUTING)
+        if settings.quiet:
+            typer.echo(job.id)
+        try:
+            code = subprocess.run(command, check=False).returncode  # noqa: S603 - the user's own command
+        except OSError as error:
+            sys.stderr.write(f"xtasks: {command[0]}: {error.strerror}\n")
+            code = 127
+        except KeyboardInterrupt:
+            code = 130
+        client.end_step(job.id, step.id, succeeded=code == 0)
+        if code == 0:
+            client.end_job(job.id, succeeded=True)  # a failed step has failed the job already
+    raise typer.Exit(code)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def local(context: typer.Context) -> None:
+    """Serve the API locally (the repository's local server; see `xtasks local --help`)."""
+    from xtasks_local.server import run as serve
+
+    raise typer.Exit(serve(list(context.args)))

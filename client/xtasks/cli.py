@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -139,9 +140,11 @@ def job_add(
     """Add a job; prints it (its id with -q)."""
     settings = _settings(context, output, quiet)
     with _reported():
-        headers = {"Correlation-Id": correlation_id} if correlation_id else None
+        headers = {"Idempotency-Key": str(uuid.uuid4())}  # so that a retry cannot add a second job
+        if correlation_id:
+            headers["Correlation-Id"] = correlation_id
         body = {"description": description, "auto_cleared": not no_auto_clear}
-        data = _raw(settings, "POST", "/jobs", body=body, headers=headers, repeatable=False)
+        data = _raw(settings, "POST", "/jobs", body=body, headers=headers)
         if data is not None:
             job = Job.from_json(data)
             _show(settings, data, lambda: render.job_details(job), [job.id])
@@ -253,7 +256,8 @@ def step_add(
         body: dict[str, Any] = {"description": description, "type": str(type)}
         if parent:
             body["parent_step"] = {"id": parent}
-        data = _raw(settings, "POST", f"/jobs/{job_id}/steps", body=body, repeatable=False)
+        headers = {"Idempotency-Key": str(uuid.uuid4())}  # so that a retry cannot add a second step
+        data = _raw(settings, "POST", f"/jobs/{job_id}/steps", body=body, headers=headers)
         if data is not None:
             step = Step.from_json(data)
             _show(settings, data, lambda: render.steps_table([step]), [step.id])

@@ -15,6 +15,7 @@ import os
 import random
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -35,8 +36,8 @@ _API_GATEWAY_HOST = re.compile(r"^[a-z0-9]+\.execute-api\.(?P<region>[a-z0-9-]+)
 @dataclass(frozen=True, slots=True)
 class Retries:
     """How requests are retried: on 429 and 503 always (the service did nothing), on connection errors only
-    when sending the request again cannot do a thing twice. Waits grow exponentially, with full jitter,
-    at least as long as ``Retry-After`` says."""
+    when sending the request again cannot do a thing twice (creates carry an Idempotency-Key for that).
+    Waits grow exponentially, with full jitter, at least as long as ``Retry-After`` says."""
 
     attempts: int = 5
     base: float = 0.25
@@ -198,12 +199,20 @@ class Client:
     # Jobs.
 
     def add_job(
-        self, description: str, *, auto_cleared: bool = True, correlation_id: str | None = None
+        self,
+        description: str,
+        *,
+        auto_cleared: bool = True,
+        correlation_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Job:
-        headers = {"Correlation-Id": correlation_id} if correlation_id else None
+        """A new job. Sent with an Idempotency-Key (a fresh one unless given), so that a retry after a lost
+        answer returns the same job instead of adding another."""
+        headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
+        if correlation_id:
+            headers["Correlation-Id"] = correlation_id
         body = {"description": description, "auto_cleared": auto_cleared}
-        reply = self.request("POST", "/jobs", body=body, headers=headers, repeatable=False)
-        return Job.from_json(reply.json())
+        return Job.from_json(self.request("POST", "/jobs", body=body, headers=headers).json())
 
     def get_job(self, job_id: str, *, steps: bool = False) -> Job:
         query = [("follow", "steps")] if steps else []
@@ -231,11 +240,14 @@ class Client:
         type: StepType | str = StepType.EXECUTING,
         *,
         parent_step: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Step:
+        """A new step, sent with an Idempotency-Key like ``add_job``."""
         body: dict[str, Any] = {"description": description, "type": str(type)}
         if parent_step is not None:
             body["parent_step"] = {"id": parent_step}
-        reply = self.request("POST", f"/jobs/{job_id}/steps", body=body, repeatable=False)
+        headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
+        reply = self.request("POST", f"/jobs/{job_id}/steps", body=body, headers=headers)
         return Step.from_json(reply.json())
 
     def get_step(self, job_id: str, step_id: str) -> Step:

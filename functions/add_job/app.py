@@ -8,5 +8,12 @@ from external_tasks.requests import AddJob
 @endpoint()
 def handler(request: Request) -> Reply:
     body = request.body(AddJob, "job")
-    job = jobs.add_job(request.caller, body.description, body.auto_cleared, request.correlation_id)
+    job = jobs.add_job(
+        request.caller,
+        body.description,
+        body.auto_cleared,
+        request.correlation_id,
+        idempotency_key=request.idempotency_key,
+        context=request.context,
+    )
     return Reply.created(views.job(job), views.job_href(job.id))

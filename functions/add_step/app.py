@@ -9,5 +9,13 @@ from external_tasks.requests import AddStep
 def handler(request: Request) -> Reply:
     body = request.body(AddStep, "step")
     parent = body.parent_step.id if body.parent_step is not None else None
-    step = jobs.add_step(request.caller, request.job_id, body.description, body.type, parent)
+    step = jobs.add_step(
+        request.caller,
+        request.job_id,
+        body.description,
+        body.type,
+        parent,
+        idempotency_key=request.idempotency_key,
+        context=request.context,
+    )
     return Reply.created(views.step(step), views.step_href(step.job_id, step.id))

@@ -97,3 +97,26 @@ def test_a_job_ending_while_steps_are_added_leaves_no_started_step_under_it(loca
         assert all(s.end_time is not None and s.end_time >= s.start_time for s in steps)
         added = [r for r in results if r is not None and not isinstance(r, Exception)]
         assert len(steps) == 1 + len(added)
+
+
+def test_an_add_retried_ten_times_with_one_key_creates_one_job(local_api: LocalApi) -> None:
+    """Acceptance (Hardening): retrying a POST /jobs ten times with one key creates one job."""
+    headers = [("Idempotency-Key", "retried-ten-times")]
+    body = {"description": "Retried add"}
+    replies = [local_api.send("POST", "/jobs", body=body, headers=headers) for _ in range(10)]
+    assert {reply.status for reply in replies} == {201}
+    assert len({reply.data["id"] for reply in replies}) == 1
+    listed = local_api.send("GET", "/jobs", query=[("max", "1000")]).data["job"]
+    assert [job["description"] for job in listed].count("Retried add") == 1
+
+
+def test_duplicates_sent_at_once_create_one_job(local_api: LocalApi) -> None:
+    """A duplicate arriving while the first is handled is 409 with Retry-After, never a second job."""
+    headers = [("Idempotency-Key", "sent-at-once")]
+    body = {"description": "Sent at once"}
+    replies = _at_once(
+        [lambda: local_api.send("POST", "/jobs", body=body, headers=headers) for _ in range(CLIENTS)]
+    )
+    assert {reply.status for reply in replies} <= {201, 409}
+    assert len({reply.data["id"] for reply in replies if reply.status == 201}) == 1
+    assert all(reply.header("Retry-After") == "1" for reply in replies if reply.status == 409)

@@ -11,6 +11,7 @@ from typing import Any
 
 from tests.support import wire
 from xtasks_local.events import Identity, proxy_event
+from xtasks_local.gateway import LambdaContext
 from xtasks_local.template import Template
 
 ACCOUNT = "123456789012"
@@ -91,7 +92,7 @@ class Api:
             identity=self.caller if caller == "default" else caller,  # type: ignore[arg-type]
         )
         self.sent.append(event)
-        reply = route.load()(event, None)
+        reply = route.load()(event, LambdaContext(route.function, event["requestContext"]["requestId"]))
         return Response(reply["statusCode"], reply["headers"], reply["body"], xml)
 
     # The operations of SPEC.md, as a plug-in calls them.

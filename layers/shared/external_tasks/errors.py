@@ -45,6 +45,16 @@ class Conflict(ServiceError):
     """The request contradicts the current state (SPEC rules 4 and 5)."""
 
 
+class IdempotencyKeyReused(Invalid):
+    """An Idempotency-Key sent again with another body."""
+
+
+class StillInProgress(Conflict):
+    """The first request with this Idempotency-Key is still being handled."""
+
+    retry_after = 1
+
+
 class Unavailable(ServiceError):
     """The store is throttling, failing or too contended right now; the client should retry."""
 

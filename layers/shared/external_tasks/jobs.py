@@ -8,8 +8,9 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
-from external_tasks import clock, limits, observability, paging, rules
+from external_tasks import clock, idempotency, limits, observability, paging, rules
 from external_tasks.config import settings
 from external_tasks.errors import Invalid, Unavailable
 from external_tasks.model import Caller, Job, JobQuery, Page, Status, Step, StepType
@@ -36,7 +37,56 @@ def _new_id() -> str:
     return str(uuid.uuid4())
 
 
-def add_job(caller: Caller, description: str, auto_cleared: bool, correlation_id: str) -> Job:
+def add_job(
+    caller: Caller,
+    description: str,
+    auto_cleared: bool,
+    correlation_id: str,
+    *,
+    idempotency_key: str | None = None,
+    context: Any = None,
+) -> Job:
+    """A new job; with an idempotency key, the job the first request with that key made."""
+    if idempotency_key is None:
+        return _add_job(caller, description, auto_cleared, correlation_id)
+    record = idempotency.once(
+        "add_job",
+        caller=caller.principal,
+        key=idempotency_key,
+        payload={"description": description, "auto_cleared": auto_cleared},
+        work=lambda: _job_record(_add_job(caller, description, auto_cleared, correlation_id)),
+        table_name=settings().table_name,
+        context=context,
+    )
+    return _job_from_record(record)
+
+
+def _job_record(job: Job) -> dict[str, Any]:
+    """A new job as the idempotency record keeps it (JSON)."""
+    return {
+        "id": job.id,
+        "description": job.description,
+        "owner": job.owner,
+        "start_time": job.start_time,
+        "auto_cleared": job.auto_cleared,
+        "correlation_id": job.correlation_id,
+    }
+
+
+def _job_from_record(record: dict[str, Any]) -> Job:
+    return Job(
+        id=record["id"],
+        description=record["description"],
+        owner=record["owner"],
+        status=Status.STARTED,
+        start_time=record["start_time"],
+        last_updated=record["start_time"],
+        auto_cleared=record["auto_cleared"],
+        correlation_id=record["correlation_id"],
+    )
+
+
+def _add_job(caller: Caller, description: str, auto_cleared: bool, correlation_id: str) -> Job:
     now = clock.now_ms()
     job = Job(
         id=_new_id(),
@@ -172,6 +222,57 @@ def get_step(job_id: str, step_id: str) -> Step:
 
 
 def add_step(
+    caller: Caller,
+    job_id: str,
+    description: str,
+    step_type: StepType,
+    parent_step_id: str | None,
+    *,
+    idempotency_key: str | None = None,
+    context: Any = None,
+) -> Step:
+    """A new step; with an idempotency key, the step the first request with that key made."""
+    if idempotency_key is None:
+        return _add_step(caller, job_id, description, step_type, parent_step_id)
+    record = idempotency.once(
+        "add_step",
+        caller=caller.principal,
+        key=idempotency_key,
+        payload={"job": job_id, "description": description, "type": step_type, "parent": parent_step_id},
+        work=lambda: _step_record(_add_step(caller, job_id, description, step_type, parent_step_id)),
+        table_name=settings().table_name,
+        context=context,
+    )
+    return _step_from_record(record)
+
+
+def _step_record(step: Step) -> dict[str, Any]:
+    """A new step as the idempotency record keeps it (JSON)."""
+    return {
+        "id": step.id,
+        "job_id": step.job_id,
+        "description": step.description,
+        "type": step.type,
+        "path": list(step.path),
+        "start_time": step.start_time,
+        "parent_step_id": step.parent_step_id,
+    }
+
+
+def _step_from_record(record: dict[str, Any]) -> Step:
+    return Step(
+        id=record["id"],
+        job_id=record["job_id"],
+        description=record["description"],
+        type=StepType(record["type"]),
+        path=tuple(record["path"]),
+        status=Status.STARTED,
+        start_time=record["start_time"],
+        parent_step_id=record["parent_step_id"],
+    )
+
+
+def _add_step(
     caller: Caller, job_id: str, description: str, step_type: StepType, parent_step_id: str | None
 ) -> Step:
     store, config = job_store(), settings()

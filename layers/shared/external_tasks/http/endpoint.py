@@ -32,7 +32,7 @@ def endpoint(*, action: bool = False) -> Callable[[Handler], LambdaHandler]:
 
     def wrap(handle: Handler) -> LambdaHandler:
         def lambda_handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
-            request = Request(event)
+            request = Request(event, context)
             error: Exception | None = None
             try:
                 request.caller  # noqa: B018 - every route needs a verified caller (SPEC rule 7)

@@ -6,6 +6,7 @@ from external_tasks.errors import (
     BodyTooLarge,
     Conflict,
     Forbidden,
+    IdempotencyKeyReused,
     Incomplete,
     Invalid,
     NotFound,
@@ -19,6 +20,7 @@ from external_tasks.http.reply import Reply
 # Most specific first: the first class the error is an instance of decides.
 _FAULTS: tuple[tuple[type[ServiceError], int, str], ...] = (
     (BodyTooLarge, 413, "Request Entity Too Large"),
+    (IdempotencyKeyReused, 422, "Unprocessable Entity"),
     (UnsupportedMediaType, 415, "Unsupported Media Type"),
     (Incomplete, 400, "Incomplete parameters"),
     (Invalid, 400, "Invalid input"),
@@ -31,7 +33,8 @@ _FAULTS: tuple[tuple[type[ServiceError], int, str], ...] = (
 
 def reply_for(error: ServiceError, *, action: bool) -> Reply:
     status, reason = next((s, r) for kind, s, r in _FAULTS if isinstance(error, kind))
-    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Unavailable) else {}
+    retry_after = getattr(error, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
     return Reply(status, views.fault(reason, error.detail, action=action), headers)
 
 

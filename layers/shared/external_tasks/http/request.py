@@ -19,13 +19,15 @@ if TYPE_CHECKING:
     from external_tasks.requests import Body
 
 _NOT_CORRELATION_ID = re.compile(r"[^0-9A-Za-z_-]")
+_IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,255}")
 _XML_TYPES = ("application/xml", "text/xml")
 _JSON_TYPES = ("application/json", "text/json")
 
 
 class Request:
-    def __init__(self, event: Mapping[str, Any]) -> None:
+    def __init__(self, event: Mapping[str, Any], context: Any = None) -> None:
         self.event = event
+        self.context = context  # Lambda's, for the time a request has left
 
     @cached_property
     def headers(self) -> dict[str, str]:
@@ -69,6 +71,16 @@ class Request:
         given = self.headers.get("correlation-id") or self.query.get("correlation_id") or ""
         cleaned = _NOT_CORRELATION_ID.sub("", given)[: limits.MAX_CORRELATION_ID_LENGTH]
         return cleaned or uuid.uuid4().hex
+
+    @cached_property
+    def idempotency_key(self) -> str | None:
+        """``Idempotency-Key``: 1 to 255 printable ASCII characters, or absent."""
+        key = self.headers.get("idempotency-key")
+        if key is None:
+            return None
+        if not _IDEMPOTENCY_KEY.fullmatch(key):
+            raise Invalid("Idempotency-Key must be 1 to 255 printable ASCII characters")
+        return key
 
     @cached_property
     def raw_body(self) -> bytes:

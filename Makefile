@@ -31,7 +31,7 @@ DYNAMODB_LOCAL := $(TOOLS)/dynamodb-local/DynamoDBLocal.jar
 # The local server's settings pass through from the command line or the environment (empty: its defaults).
 export PORT AUTH REGION DYNAMODB_ENDPOINT RELOAD PARAMETERS
 
-.PHONY: help setup run test lint typecheck sam-validate sam-build unit layer-requirements clean
+.PHONY: help setup run test lint typecheck sam-validate sam-build unit layer-requirements openapi clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -77,6 +77,9 @@ test: setup lint typecheck sam-validate sam-build unit  ## The whole test suite 
 
 layer-requirements: .venv/.synced  ## Rewrite layers/shared/requirements.txt from uv.lock
 	$(RUN) python tools/layer_requirements.py
+
+openapi: .venv/.synced  ## Rewrite openapi/openapi.json from the models
+	$(RUN) python tools/openapi.py
 
 clean:  ## Remove build output and installed tools
 	rm -rf .aws-sam .tools .venv .mypy_cache .ruff_cache .pytest_cache

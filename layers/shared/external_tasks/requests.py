@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from external_tasks import limits
@@ -72,9 +72,17 @@ def _legacy_status(value: Any) -> Any:
     return value
 
 
-type Description = Annotated[str, BeforeValidator(_description)]
-type Flag = Annotated[bool, BeforeValidator(_flag)]
-type StepId = Annotated[str, BeforeValidator(_uuid)]
+# The JSON schemas say what the validators accept (openapi/openapi.json is generated from them).
+_TERMINAL = {"type": "string", "enum": [str(s) for s in Status if s.is_terminal]}
+type Description = Annotated[
+    str,
+    BeforeValidator(_description),
+    WithJsonSchema(
+        {"type": "string", "minLength": 1, "maxLength": limits.MAX_DESCRIPTION_LENGTH, "pattern": r"\S"}
+    ),
+]
+type Flag = Annotated[bool, BeforeValidator(_flag), WithJsonSchema({"type": ["boolean", "null"]})]
+type StepId = Annotated[str, BeforeValidator(_uuid), WithJsonSchema({"type": "string", "format": "uuid"})]
 
 
 class Body(BaseModel):
@@ -87,7 +95,8 @@ class Body(BaseModel):
     def parse(cls, data: dict[str, Any]) -> Self:
         """The body, or an Invalid / Incomplete error naming the first field that is wrong.
 
-        A member that is null counts as absent, as Jackson's NON_NULL writes oVirt's own documents.
+        A member that is null counts as absent (oVirt's own documents leave nulls out, as Jackson's NON_NULL
+        writes them), so its default applies.
         """
         try:
             return cls.model_validate({name: value for name, value in data.items() if value is not None})
@@ -133,7 +142,20 @@ class EndAction(Body):
     succeeded: Flag | None = None
     force: Flag = False
     # Pydantic runs "before" validators last to first: the 3.x shape is unwrapped, then the status parsed.
-    status: Annotated[Status | None, _enum(Status, "status"), BeforeValidator(_legacy_status)] = None
+    status: Annotated[
+        Status | None,
+        _enum(Status, "status"),
+        BeforeValidator(_legacy_status),
+        WithJsonSchema(
+            {
+                "description": "oVirt 3.x: the terminal status to end with, instead of succeeded",
+                "oneOf": [
+                    _TERMINAL,
+                    {"type": "object", "properties": {"state": _TERMINAL}, "required": ["state"]},
+                ],
+            }
+        ),
+    ] = None
 
     def echo(self) -> dict[str, bool]:
         """The flags the client sent, for the action reply."""

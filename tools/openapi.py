@@ -1,0 +1,426 @@
+"""Writes openapi/openapi.json: the API as OpenAPI 3.1, generated from the models.
+
+Request bodies come from the service's own pydantic models (external_tasks.requests); replies from the
+representation models below, which a test holds to what the service renders (tests/unit/test_openapi.py),
+as it holds the committed document to this generator. ``make openapi`` runs it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from external_tasks import limits
+from external_tasks.model import Status, StepType
+from external_tasks.requests import AddJob, AddStep, ClearAction, EndAction
+from external_tasks.search import MAX_SEARCH_LENGTH
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCUMENT = ROOT / "openapi" / "openapi.json"
+UUID = {"type": "string", "format": "uuid"}
+
+
+class _Reply(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Link(_Reply):
+    href: str
+    rel: str
+
+
+class Actions(_Reply):
+    link: list[Link]
+
+
+class Ref(_Reply):
+    id: str
+    href: str | None = None
+
+
+class StepReply(_Reply):
+    """A step (SPEC: Step)."""
+
+    id: str = Field(json_schema_extra={"format": "uuid"})
+    href: str
+    actions: Actions
+    description: str
+    external: bool
+    number: int = Field(ge=0)
+    start_time: int = Field(description="epoch milliseconds")
+    end_time: int | None = Field(default=None, description="epoch milliseconds; absent while started")
+    status: Status
+    type: StepType
+    job: Ref
+    parent_step: Ref | None = Field(default=None, description="absent for a top-level step")
+    progress: int | None = Field(default=None, ge=0, le=100)
+
+
+class EmbeddedSteps(_Reply):
+    step: list[StepReply]
+
+
+class JobReply(_Reply):
+    """A job (SPEC: Job); with follow=steps, its steps embedded."""
+
+    id: str = Field(json_schema_extra={"format": "uuid"})
+    href: str
+    actions: Actions
+    link: list[Link]
+    description: str
+    auto_cleared: bool
+    correlation_id: str
+    external: bool
+    start_time: int = Field(description="epoch milliseconds")
+    end_time: int | None = Field(default=None, description="epoch milliseconds; absent while started")
+    last_updated: int = Field(description="epoch milliseconds")
+    status: Status
+    owner: Ref = Field(description="the owner's IAM principal ARN, as id")
+    steps: EmbeddedSteps | None = None
+
+
+class JobList(_Reply):
+    job: list[JobReply]
+    link: list[Link] | None = Field(default=None, description="rel next: the following page")
+
+
+class StepList(_Reply):
+    step: list[StepReply]
+    link: list[Link] | None = Field(default=None, description="rel next: the following page")
+
+
+class ActionReply(_Reply):
+    """The reply to end and clear: the input echoed, status complete."""
+
+    status: Literal["complete"]
+    job: Ref | None = None
+    succeeded: bool | None = None
+    force: bool | None = None
+
+
+class Fault(_Reply):
+    reason: str
+    detail: str
+
+
+class ActionFault(_Reply):
+    """A fault on an action endpoint, wrapped as oVirt wraps it."""
+
+    fault: Fault
+    status: Literal["failed"]
+
+
+class GatewayRefusal(BaseModel):
+    """API Gateway's own refusals (unsigned, badly signed, not allowed)."""
+
+    model_config = ConfigDict(extra="forbid")
+    message: str | None = None
+    Message: str | None = None
+
+
+class StatusList(_Reply):
+    status: list[Status]
+
+
+class StepTypeList(_Reply):
+    step_type: list[StepType]
+
+
+class SearchTermList(_Reply):
+    search_term: list[str]
+
+
+class Cleanup(_Reply):
+    succeeded_job_minutes: float
+    failed_job_minutes: float
+
+
+class Limits(_Reply):
+    max_body_bytes: int
+    max_nesting_depth: int
+    max_description_length: int
+    max_correlation_id_length: int
+    default_page_size: int
+    max_page_size: int
+    max_steps_per_job: int
+    max_step_depth: int
+
+
+class Capabilities(_Reply):
+    href: str
+    api_version: str
+    statuses: StatusList
+    terminal_statuses: StatusList
+    step_types: StepTypeList
+    search_terms: SearchTermList
+    auto_cleared_default: bool
+    cleanup: Cleanup
+    limits: Limits
+
+
+REPLIES: tuple[type[BaseModel], ...] = (
+    JobReply,
+    JobList,
+    StepReply,
+    StepList,
+    ActionReply,
+    Fault,
+    ActionFault,
+)
+REQUESTS: tuple[type[BaseModel], ...] = (AddJob, AddStep, EndAction, ClearAction)
+
+
+def _schemas() -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    models: list[type[BaseModel]] = [*REPLIES, GatewayRefusal, Capabilities, *REQUESTS]
+    for model in models:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    return schemas
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _content(schema: dict[str, Any]) -> dict[str, Any]:
+    """JSON with its schema; XML as oVirt writes it (same fields, see OVIRT-WIRE.md)."""
+    return {"application/json": {"schema": schema}, "application/xml": {}}
+
+
+def _reply(description: str, model: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    reply: dict[str, Any] = {"description": description, "content": _content(_ref(model))}
+    if headers:
+        reply["headers"] = headers
+    return reply
+
+
+def _faults(*statuses: int, action: bool = False) -> dict[str, Any]:
+    texts = {
+        400: "malformed or invalid input",
+        403: "not signed, not allowed by IAM, or not the job's owner",
+        404: "no such job or step",
+        409: "the job or step's state forbids it (SPEC rules 4, 5), or a request with this "
+        "Idempotency-Key is still being handled",
+        413: "body over 65,536 bytes",
+        415: "neither JSON nor XML",
+        422: "Idempotency-Key used before with another body",
+        503: "the store is throttling or failing; retry after Retry-After seconds",
+    }
+    fault = "ActionFault" if action else "Fault"
+    replies = {}
+    for status in statuses:
+        schema: dict[str, Any] = _ref(fault)
+        if status == 403:
+            schema = {"oneOf": [_ref(fault), _ref("GatewayRefusal")]}
+        reply: dict[str, Any] = {"description": texts[status], "content": _content(schema)}
+        if status in (409, 503):
+            reply["headers"] = {"Retry-After": {"schema": {"type": "string"}, "description": "seconds"}}
+        replies[str(status)] = reply
+    return replies
+
+
+def _body(model: str, required: bool = True) -> dict[str, Any]:
+    return {
+        "required": required,
+        "content": {"application/json": {"schema": _ref(model)}},
+        "description": "JSON, or the same fields in oVirt's XML (application/xml)",
+    }
+
+
+JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": UUID}
+STEP_ID = {"name": "step_id", "in": "path", "required": True, "schema": UUID}
+PAGE = [
+    {
+        "name": "max",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": limits.MAX_PAGE_SIZE},
+    },
+    {
+        "name": "page",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": "the previous reply's token",
+    },
+]
+CORRELATION_ID = {
+    "name": "Correlation-Id",
+    "in": "header",
+    "schema": {"type": "string"},
+    "description": "kept as the job's correlation id, sanitised to [0-9A-Za-z_-] and 50 characters; "
+    "generated when absent or empty",
+}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "schema": {"type": "string", "pattern": r"^[!-~]{1,255}$"},
+    "description": "a retry with the same key gets the first result again",
+}
+LOCATION = {"Location": {"schema": {"type": "string"}, "description": "the new resource's URL"}}
+JOB_LINKS = {
+    name: {"operationId": operation, "parameters": {"job_id": "$response.body#/id"}}
+    for name, operation in (
+        ("GetJob", "getJob"),
+        ("AddStep", "addStep"),
+        ("ListSteps", "listSteps"),
+        ("EndJob", "endJob"),
+        ("ClearJob", "clearJob"),
+    )
+}
+STEP_LINKS = {
+    name: {
+        "operationId": operation,
+        "parameters": {"job_id": "$response.body#/job/id", "step_id": "$response.body#/id"},
+    }
+    for name, operation in (("GetStep", "getStep"), ("EndStep", "endStep"))
+}
+
+
+def document() -> dict[str, Any]:
+    created_job = _reply("the job", "JobReply", LOCATION) | {"links": JOB_LINKS}
+    created_step = _reply("the step", "StepReply", LOCATION) | {"links": STEP_LINKS}
+    paths: dict[str, Any] = {
+        "/jobs": {
+            "get": {
+                "operationId": "listJobs",
+                "summary": "Jobs, newest first",
+                "parameters": [
+                    {
+                        "name": "search",
+                        "in": "query",
+                        "schema": {"type": "string", "maxLength": MAX_SEARCH_LENGTH},
+                        "description": "correlation_id=X, status=S, owner=ARN, combined with 'and'",
+                    },
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": [str(s) for s in Status]},
+                    },
+                    *PAGE,
+                ],
+                "responses": {"200": _reply("a page of jobs", "JobList"), **_faults(400, 403, 503)},
+            },
+            "post": {
+                "operationId": "addJob",
+                "summary": "Add a job",
+                "parameters": [CORRELATION_ID, IDEMPOTENCY_KEY],
+                "requestBody": _body("AddJob"),
+                "responses": {"201": created_job, **_faults(400, 403, 409, 413, 415, 422, 503)},
+            },
+        },
+        "/jobs/{job_id}": {
+            "get": {
+                "operationId": "getJob",
+                "summary": "A job; with follow=steps, its steps too",
+                "parameters": [
+                    JOB_ID,
+                    {"name": "follow", "in": "query", "schema": {"type": "string", "enum": ["steps"]}},
+                ],
+                "responses": {"200": _reply("the job", "JobReply"), **_faults(400, 403, 404, 503)},
+            }
+        },
+        "/jobs/{job_id}/end": {
+            "post": {
+                "operationId": "endJob",
+                "summary": "End a job and its open steps (SPEC rule 2)",
+                "parameters": [JOB_ID],
+                "requestBody": _body("EndAction", required=False),
+                "responses": {
+                    "200": _reply("ended", "ActionReply"),
+                    **_faults(400, 403, 404, 409, 413, 415, 503, action=True),
+                },
+            }
+        },
+        "/jobs/{job_id}/clear": {
+            "post": {
+                "operationId": "clearJob",
+                "summary": "Mark a job auto-cleared (SPEC rule 6)",
+                "parameters": [JOB_ID],
+                "requestBody": _body("ClearAction", required=False),
+                "responses": {
+                    "200": _reply("cleared", "ActionReply"),
+                    **_faults(400, 403, 404, 413, 415, 503, action=True),
+                },
+            }
+        },
+        "/jobs/{job_id}/steps": {
+            "get": {
+                "operationId": "listSteps",
+                "summary": "A job's steps in tree order",
+                "parameters": [JOB_ID, *PAGE],
+                "responses": {"200": _reply("a page of steps", "StepList"), **_faults(400, 403, 404, 503)},
+            },
+            "post": {
+                "operationId": "addStep",
+                "summary": "Add a step, or a sub-step under parent_step (SPEC rule 5)",
+                "parameters": [JOB_ID, IDEMPOTENCY_KEY],
+                "requestBody": _body("AddStep"),
+                "responses": {"201": created_step, **_faults(400, 403, 404, 409, 413, 415, 422, 503)},
+            },
+        },
+        "/jobs/{job_id}/steps/{step_id}": {
+            "get": {
+                "operationId": "getStep",
+                "summary": "A step",
+                "parameters": [JOB_ID, STEP_ID],
+                "responses": {"200": _reply("the step", "StepReply"), **_faults(403, 404, 503)},
+            }
+        },
+        "/jobs/{job_id}/steps/{step_id}/end": {
+            "post": {
+                "operationId": "endStep",
+                "summary": "End a step and its open sub-steps (SPEC rule 3)",
+                "parameters": [JOB_ID, STEP_ID],
+                "requestBody": _body("EndAction", required=False),
+                "responses": {
+                    "200": _reply("ended", "ActionReply"),
+                    **_faults(400, 403, 404, 409, 413, 415, 503, action=True),
+                },
+            }
+        },
+        "/capabilities": {
+            "get": {
+                "operationId": "getCapabilities",
+                "summary": "Statuses, step types, search terms, limits, cleanup delays",
+                "responses": {"200": _reply("what this deployment offers", "Capabilities"), **_faults(403)},
+            }
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "External Tasks",
+            "version": "4.0",
+            "description": "Jobs and steps injected by plug-ins; oVirt v4 jobs API compatible. See SPEC.md.",
+        },
+        "servers": [{"url": "/api"}],
+        "security": [{"sigv4": []}],
+        "paths": paths,
+        "components": {
+            "schemas": _schemas(),
+            "securitySchemes": {
+                "sigv4": {
+                    "type": "apiKey",
+                    "name": "Authorization",
+                    "in": "header",
+                    "description": "AWS Signature Version 4, service execute-api (API Gateway AWS_IAM)",
+                    "x-amazon-apigateway-authtype": "awsSigv4",
+                }
+            },
+        },
+    }
+
+
+def render() -> str:
+    return json.dumps(document(), indent=2, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":
+    DOCUMENT.parent.mkdir(exist_ok=True)
+    DOCUMENT.write_text(render())
+    sys.stdout.write(f"wrote {DOCUMENT.relative_to(ROOT)}\n")

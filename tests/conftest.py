@@ -34,6 +34,15 @@ def dynamodb_local() -> Iterator[storage.DynamoDBLocal]:
     store.stop()
 
 
+@pytest.fixture(scope="session")
+def ttl_dynamodb_local() -> Iterator[storage.DynamoDBLocal]:
+    """A DynamoDB Local of its own for the tests that wait for TTL deletion: DynamoDB Local sweeps expired
+    items at a pace that slows with every item it holds (minutes for a few hundred)."""
+    store = storage.DynamoDBLocal(REGION)
+    yield store
+    store.stop()
+
+
 @pytest.fixture
 def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fake credentials and a region, and nothing that could point a client at a real account."""

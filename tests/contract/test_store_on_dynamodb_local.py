@@ -187,8 +187,14 @@ def test_steps_page_in_tree_order_through_the_local_index(store: JobStore) -> No
     assert pages >= 4
 
 
-def test_dynamodb_local_deletes_a_job_once_its_ttl_passes(store: JobStore) -> None:
-    """Rule 6: TTL deletes the item physically (DynamoDB Local does it within seconds; AWS within days)."""
+def test_dynamodb_local_deletes_a_job_once_its_ttl_passes(
+    ttl_dynamodb_local: storage.DynamoDBLocal, template: Template
+) -> None:
+    """Rule 6: TTL deletes the item physically (DynamoDB Local within seconds when it holds few items; AWS
+    within days)."""
+    client = storage.client(ttl_dynamodb_local.endpoint, REGION)
+    store = JobStore(f"contract-ttl-{uuid.uuid4().hex[:8]}", client)
+    storage.create_table(client, template, store.table_name)
     job = _job(store)
     now = int(time.time() * 1000)
     ended = rules.end_job(replace(job, start_time=now - 1), Status.FINISHED, force=False, now=now,

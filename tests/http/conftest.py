@@ -82,10 +82,10 @@ def local_api(
 
 @pytest.fixture(scope="session")
 def quick_cleanup_api(
-    tmp_path_factory: pytest.TempPathFactory, dynamodb_local: storage.DynamoDBLocal
+    tmp_path_factory: pytest.TempPathFactory, ttl_dynamodb_local: storage.DynamoDBLocal
 ) -> Iterator[LocalApi]:
-    """The local API with both cleanup delays set to three seconds."""
-    yield from _server(tmp_path_factory, dynamodb_local.endpoint, parameters=SHORT_CLEANUP)
+    """The local API with both cleanup delays set to three seconds, on a DynamoDB Local of its own."""
+    yield from _server(tmp_path_factory, ttl_dynamodb_local.endpoint, parameters=SHORT_CLEANUP)
 
 
 @pytest.fixture(scope="session")

@@ -170,7 +170,7 @@ def test_an_ovirt_sdk_plugin_works_unchanged(open_api: LocalApi) -> None:
 
 
 def test_an_auto_cleared_job_is_gone_once_its_delay_passes(
-    quick_cleanup_api: LocalApi, dynamodb_local: storage.DynamoDBLocal
+    quick_cleanup_api: LocalApi, ttl_dynamodb_local: storage.DynamoDBLocal
 ) -> None:
     """Acceptance and rule 6: with the delays set to three seconds, the job reads as gone after them;
     DynamoDB Local's TTL then deletes it, and the stream function its steps."""
@@ -184,7 +184,7 @@ def test_an_auto_cleared_job_is_gone_once_its_delay_passes(
     time.sleep(3.5)
     assert api.send("GET", f"/jobs/{job_id}").status == 404
     assert job_id not in [job["id"] for job in api.send("GET", "/jobs", query=[("max", "1000")]).data["job"]]
-    client = storage.client(dynamodb_local.endpoint, api.region)
+    client = storage.client(ttl_dynamodb_local.endpoint, api.region)
 
     def left() -> list[str]:
         partition = {":pk": {"S": f"JOB#{job_id}"}}

@@ -162,3 +162,35 @@ def test_a_fault_follows_accept_like_everything_else(json_api: Api) -> None:
     assert reply.header("Content-Type") == "application/xml; charset=utf-8"
     assert reply.body.startswith("<?xml")
     assert "<fault><reason>Incomplete parameters</reason>" in reply.body
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("Correlation-Id", "abc\r\nSet-Cookie: stolen=1"),
+        ("Correlation-Id", "x" * 10_000),
+        ("Host", "evil.example.com\r\nX-Injected: 1"),
+        ("Host", "evil.example.com/path?q=1"),
+        ("X-Forwarded-Proto", "javascript"),
+        ("Accept", "application/xml;q=abc, */*;;;q=\x00"),
+        ("Content-Type", 'application/json; charset="utf-8"; boundary=\r\n'),
+        ("Idempotency-Key", "key\r\nX-Injected: 1"),
+    ],
+)
+def test_crafted_header_values_never_reach_the_replys_headers(json_api: Api, name: str, value: str) -> None:
+    """Input limits: header values crafted to break logs or replies are sanitised or refused, never echoed."""
+    reply = json_api.request(
+        "POST",
+        "/jobs",
+        body=b'{"description": "x"}',
+        headers=[("Content-Type", "application/json"), (name, value)],
+    )
+    assert reply.status in (201, 400)
+    for header_name, header_value in reply.headers.items():
+        assert "\r" not in header_value, header_name
+        assert "\n" not in header_value, header_name
+        assert ":" not in header_value or header_name in ("Location", "Content-Type"), header_name
+    assert {name.lower() for name in reply.headers} <= {"correlation-id", "content-type", "location"}
+    assert len(reply.header("Correlation-Id") or "") <= 50
+    location = reply.header("Location")
+    assert location is None or location.startswith(("https://xtasks.example.com/", "/api/"))

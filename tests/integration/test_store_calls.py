@@ -184,3 +184,29 @@ def test_a_throttled_transaction_is_503_and_changes_nothing(api: Api, table: Any
         assert reply.status == 503, reply.body
         assert reply.header("Retry-After") == "1"
     assert stored_items(table) == before
+
+
+def test_a_transaction_conflict_is_retried_transparently(json_api: Api, table: Any) -> None:
+    """A TransactionConflict (another transaction on the same items) is a race lost: decided again, and the
+    client never sees it."""
+    job_id = json_api.new_job()
+    conflict = ClientError(
+        {
+            "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+            "CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}],
+        },
+        "TransactWriteItems",
+    )
+    raised: list[bool] = []
+
+    def conflict_once(**_: Any) -> None:
+        if not raised:
+            raised.append(True)
+            raise conflict
+
+    dynamodb._client().meta.events.register_first("before-call.dynamodb.TransactWriteItems", conflict_once)
+    reply = json_api.add_step(job_id)
+    assert raised == [True]
+    assert reply.status == 201
+    assert reply.data["number"] == 0
+    assert len(json_api.list_steps(job_id).data["step"]) == 1

@@ -153,7 +153,7 @@ def test_follow_steps_embeds_steps_and_no_follow_does_not() -> None:
     assert request().follow_steps is False
 
 
-@pytest.mark.parametrize("given", ["jobs", "steps,disks", "step", "all", "statistics"])
+@pytest.mark.parametrize("given", ["jobs", "steps,disks", "step", "all", "statistics", "", " "])
 def test_follow_of_anything_but_steps_is_refused(given: str) -> None:
     # Given a follow this API cannot honour
     # When follow is read

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 _NOT_CORRELATION_ID = re.compile(r"[^0-9A-Za-z_-]")
 _IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,255}")
+_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?")
 _XML_TYPES = ("application/xml", "text/xml")
 _JSON_TYPES = ("application/json", "text/json")
 
@@ -150,16 +151,17 @@ class Request:
     @property
     def follow_steps(self) -> bool:
         follow = self.query.get("follow")
-        if follow is None or not follow.strip():
+        if follow is None:
             return False
         if {part.strip().lower() for part in follow.split(",")} != {"steps"}:
             raise Invalid(f"follow supports only 'steps', not {follow[:40]!r}")
         return True
 
     def absolute(self, href: str) -> str:
-        """``href`` as an absolute URL on the host the client called, for ``Location`` and ``Link``."""
-        host = self.headers.get("host") or (self.event.get("requestContext") or {}).get("domainName")
-        if not host:
+        """``href`` as an absolute URL on the host the client called, for ``Location`` and ``Link``; relative
+        when the Host header is not a plain host name (nothing a client sends reaches a reply's headers)."""
+        host = self.headers.get("host") or (self.event.get("requestContext") or {}).get("domainName") or ""
+        if not _HOST.fullmatch(host):
             return href
-        scheme = self.headers.get("x-forwarded-proto", "https").split(",")[0].strip() or "https"
-        return f"{scheme}://{host}{href}"
+        scheme = self.headers.get("x-forwarded-proto", "https").split(",")[0].strip().lower()
+        return f"{scheme if scheme in ('http', 'https') else 'https'}://{host}{href}"

@@ -24,6 +24,7 @@ export UV_TOOL_DIR := $(TOOLS)/uv-tools
 export UV_TOOL_BIN_DIR := $(TOOLS)/bin
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(dir $(PYTHON313)):$(TOOLS)/bin:$(PATH)
+export PYTHON313
 
 RUN := $(UV) run --locked --no-sync
 DYNAMODB_LOCAL := $(TOOLS)/dynamodb-local/DynamoDBLocal.jar
@@ -31,7 +32,7 @@ DYNAMODB_LOCAL := $(TOOLS)/dynamodb-local/DynamoDBLocal.jar
 # The local server's settings pass through from the command line or the environment (empty: its defaults).
 export PORT AUTH REGION DYNAMODB_ENDPOINT RELOAD PARAMETERS
 
-.PHONY: help setup run test lint typecheck sam-validate sam-build unit layer-requirements openapi clean
+.PHONY: help setup run test bench lint typecheck sam-validate sam-build unit layer-requirements openapi clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -77,6 +78,9 @@ test: setup lint typecheck sam-validate sam-build unit  ## The whole test suite 
 
 layer-requirements: .venv/.synced  ## Rewrite layers/shared/requirements.txt from uv.lock
 	$(RUN) python tools/layer_requirements.py
+
+bench: .venv/.synced $(DYNAMODB_LOCAL)  ## Benchmark: round trips, capacity, overhead, cold starts, scaling (JOBS=)
+	$(RUN) python -m bench
 
 openapi: .venv/.synced  ## Rewrite openapi/openapi.json from the models
 	$(RUN) python tools/openapi.py

@@ -85,8 +85,20 @@ def test_functions_run_python_313_on_arm64_with_the_shared_layer(t: Template) ->
     layers = t.of_type("AWS::Serverless::LayerVersion")
     assert len(layers) == 1
     name, layer = next(iter(layers.items()))
-    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    # makefile, not python3.13: SAM's Python builder ships no bytecode (see layers/shared/Makefile)
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
     assert t.function_globals["Layers"] == [{"Ref": name}]
+    for function in t.of_type("AWS::Serverless::Function").values():
+        assert function["Metadata"] == {"BuildMethod": "makefile", "ContextPath": "functions"}
+
+
+def test_snapstart_is_offered_as_a_parameter(t: Template) -> None:
+    """Benchmark issue: SnapStart for Python, off unless asked for."""
+    parameter = t.document["Parameters"]["SnapStart"]
+    assert parameter["Default"] == "None"
+    assert parameter["AllowedValues"] == ["None", "PublishedVersions"]
+    assert t.function_globals["SnapStart"] == {"ApplyOn": {"Ref": "SnapStart"}}
+    assert t.function_globals["AutoPublishAlias"] == "live"
 
 
 def test_the_table_keeps_jobs_safe(t: Template) -> None:

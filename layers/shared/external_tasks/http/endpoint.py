@@ -6,6 +6,7 @@ every error is answered by http.faults; metrics counted during the request are p
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -51,9 +52,22 @@ def endpoint(*, action: bool = False) -> Callable[[Handler], LambdaHandler]:
                 return _MALFORMED_EVENT
 
         lambda_handler.__doc__ = handle.__doc__
+        if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
+            _load_for_snapshot()
         return lambda_handler
 
     return wrap
+
+
+def _load_for_snapshot() -> None:
+    """With SnapStart, whatever the init phase loads is in the snapshot every cold start resumes from, so
+    load now what a request would otherwise load on first use (the SnapStart parameter of template.yaml)."""
+    import external_tasks.requests  # noqa: F401 - pydantic and the request models
+    from external_tasks.store.dynamodb import _client
+
+    _client()
+    observability.logger()
+    observability.metrics()
 
 
 def _log(request: Request, reply: Reply, error: Exception | None) -> None:

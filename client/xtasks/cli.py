@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import islice
 from typing import Annotated, Any
 
 import typer
@@ -166,24 +167,11 @@ def job_list(
             query = [(k, str(v)) for k, v in (("search", search), ("status", status), ("max", max)) if v]
             _raw(settings, "GET", "/jobs", query=query)
             return
-        jobs = settings.client().list_jobs(search=search, status=status, page_size=min(max or 100, 1000))
-        listed = [job for _, job in zip(range(max or sys.maxsize), jobs, strict=False)]
-        data = {"job": [_job_json(job) for job in listed]}
-        _show(settings, data, lambda: render.jobs_table(listed), [job.id for job in listed])
-
-
-def _job_json(job: Job) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "description": job.description,
-        "status": str(job.status),
-        "owner": job.owner,
-        "start_time": job.start_time.isoformat(),
-        "end_time": job.end_time.isoformat() if job.end_time else None,
-        "last_updated": job.last_updated.isoformat(),
-        "auto_cleared": job.auto_cleared,
-        "correlation_id": job.correlation_id,
-    }
+        page = min(max, 1000) if max else None
+        query = [(k, str(v)) for k, v in (("search", search), ("status", status), ("max", page)) if v]
+        raw = list(islice(settings.client().listing("/jobs", query, "job"), max or sys.maxsize))
+        jobs = [Job.from_json(item) for item in raw]
+        _show(settings, {"job": raw}, lambda: render.jobs_table(jobs), [job.id for job in jobs])
 
 
 @job_app.command("show")
@@ -273,23 +261,9 @@ def step_list(
         if settings.output is Output.XML and not settings.quiet:
             _raw(settings, "GET", f"/jobs/{job_id}/steps")
             return
-        steps = list(settings.client().list_steps(job_id))
-        data = {"step": [_step_json(step) for step in steps]}
-        _show(settings, data, lambda: render.steps_table(steps), [step.id for step in steps])
-
-
-def _step_json(step: Step) -> dict[str, Any]:
-    return {
-        "id": step.id,
-        "job": step.job_id,
-        "number": step.number,
-        "description": step.description,
-        "type": str(step.type),
-        "status": str(step.status),
-        "start_time": step.start_time.isoformat(),
-        "end_time": step.end_time.isoformat() if step.end_time else None,
-        "parent_step": step.parent_step_id,
-    }
+        raw = list(settings.client().listing(f"/jobs/{job_id}/steps", [], "step"))
+        steps = [Step.from_json(item) for item in raw]
+        _show(settings, {"step": raw}, lambda: render.steps_table(steps), [step.id for step in steps])
 
 
 @step_app.command("show")

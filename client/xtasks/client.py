@@ -187,7 +187,8 @@ class Client:
             return reply
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _pages(self, path: str, query: list[tuple[str, str]], kind: str) -> Iterator[dict[str, Any]]:
+    def listing(self, path: str, query: list[tuple[str, str]], kind: str) -> Iterator[dict[str, Any]]:
+        """The items of a listing (``kind``: job or step) as the API wrote them, across its pages."""
         while True:
             reply = self.request("GET", path, query=query)
             yield from reply.json().get(kind, [])
@@ -223,7 +224,7 @@ class Client:
     ) -> Iterator[Job]:
         """Every job matching, newest first, fetched a page at a time as the iteration goes."""
         query = [(k, str(v)) for k, v in (("search", search), ("status", status), ("max", page_size)) if v]
-        return (Job.from_json(data) for data in self._pages("/jobs", query, "job"))
+        return (Job.from_json(data) for data in self.listing("/jobs", query, "job"))
 
     def end_job(self, job_id: str, *, succeeded: bool = True, force: bool = False) -> None:
         self.request("POST", f"/jobs/{job_id}/end", body={"succeeded": succeeded, "force": force})
@@ -256,7 +257,7 @@ class Client:
     def list_steps(self, job_id: str, *, page_size: int | None = None) -> Iterator[Step]:
         """The job's steps in tree order, a page at a time as the iteration goes."""
         query = [("max", str(page_size))] if page_size else []
-        return (Step.from_json(data) for data in self._pages(f"/jobs/{job_id}/steps", query, "step"))
+        return (Step.from_json(data) for data in self.listing(f"/jobs/{job_id}/steps", query, "step"))
 
     def end_step(self, job_id: str, step_id: str, *, succeeded: bool = True, force: bool = False) -> None:
         self.request(

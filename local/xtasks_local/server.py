@@ -189,11 +189,11 @@ class _Server(ThreadingHTTPServer):
         self.gateway = gateway
 
 
-def serve(options: Options, endpoint: str) -> None:
+def serve(options: Options, endpoint: str, local: credentials.LocalCredentials | None = None) -> None:
     """Serve the API until interrupted (the storage is already running at ``endpoint``)."""
     template = Template()
     configure_functions(template, options, endpoint)
-    local = credentials.ensure(options.state_dir, options.region)
+    local = local or credentials.ensure(options.state_dir, options.region)
     hosts = [f"127.0.0.1:{options.port}", f"localhost:{options.port}"]
     gateway = Gateway(
         template,
@@ -290,7 +290,7 @@ def run(argv: Sequence[str] | None = None) -> int:
                 passed = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--reload"]
                 _supervise(passed, store.endpoint)
             else:
-                serve(options, store.endpoint)
+                serve(options, store.endpoint, local)
         finally:
             store.stop()
             sys.stderr.write("stopped\n")

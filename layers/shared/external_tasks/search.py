@@ -17,7 +17,7 @@ _MAX_OWNER_BYTES = 1_024  # an IAM ARN is far shorter; DynamoDB keys may not exc
 _SPACE = " +\t\r\n"
 _AND = re.compile(r"[\s+]+and[\s+]+", re.IGNORECASE)
 _TERM = re.compile(r'(?P<name>\w+)[\s+]*=[\s+]*(?:"(?P<quoted>[^"]*)"|(?P<bare>[^\s"]+))')
-CORRELATION_ID = re.compile(rf"[0-9A-Za-z_-]{{1,{limits.MAX_CORRELATION_ID_LENGTH}}}")
+CORRELATION_ID = re.compile(rf"[{limits.CORRELATION_ID_CHARACTERS}]{{1,{limits.MAX_CORRELATION_ID_LENGTH}}}")
 
 
 def status_named(value: str, field: str) -> Status:

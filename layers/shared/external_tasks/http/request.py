@@ -18,7 +18,7 @@ from external_tasks.model import Caller, is_id
 if TYPE_CHECKING:
     from external_tasks.requests import Body
 
-_NOT_CORRELATION_ID = re.compile(r"[^0-9A-Za-z_-]")
+_NOT_CORRELATION_ID = re.compile(f"[^{limits.CORRELATION_ID_CHARACTERS}]")
 _IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,255}")
 _HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?")
 _XML_TYPES = ("application/xml", "text/xml")

@@ -4,6 +4,7 @@ directory is read-only, so a module without its .pyc is compiled again on every 
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -21,9 +22,9 @@ def build() -> Path:
     built = BUILD / "template.yaml"
     if not built.exists() or built.stat().st_mtime < max(source.stat().st_mtime for source in sources):
         # make finds Python 3.13 and installs the SAM CLI, as for `make test`
-        subprocess.run(
-            ["make", "--no-print-directory", "sam-build"], cwd=ROOT, check=True, capture_output=True
-        )
+        make = shutil.which("make")
+        assert make is not None
+        subprocess.run([make, "--no-print-directory", "sam-build"], cwd=ROOT, check=True, capture_output=True)  # noqa: S603
     return BUILD
 
 

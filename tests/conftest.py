@@ -11,14 +11,15 @@ import pytest
 from moto import mock_aws
 
 from external_tasks import clock as service_clock
-from external_tasks.config import settings
-from external_tasks.store import dynamodb
+from external_tasks.config import page_token_key, settings
+from external_tasks.store import calls
 from tests.support.api import ADMIN, FORMATS, Api
 from xtasks_local import storage
 from xtasks_local.template import TABLE, Template
 
 TABLE_NAME = "external-tasks-test"
 REGION = "eu-west-1"
+PAGE_TOKEN_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:page-tokens-AbCdEf"
 
 
 @pytest.fixture(scope="session")
@@ -58,21 +59,23 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 def environment(template: Template, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """The functions' environment as the template defines it, administrators set."""
     variables = template.environment(
-        {TABLE: TABLE_NAME, "AWS::StackId": "arn:aws:cloudformation:eu-west-1:123456789012:stack/test/1"},
-        {"AdminPrincipals": ADMIN.user_arn},
+        {TABLE: TABLE_NAME, "PageTokenSecret": PAGE_TOKEN_SECRET_ARN}, {"AdminPrincipals": ADMIN.user_arn}
     )
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PAGE_TOKEN_KEY", "the tests' page token key")  # what the local server sets too
     settings.cache_clear()
+    page_token_key.cache_clear()
     yield variables
     settings.cache_clear()
+    page_token_key.cache_clear()
 
 
 @pytest.fixture
 def table(aws_credentials: None, environment: dict[str, str], template: Template) -> Iterator[Any]:
     """The template's table, created in moto; the store's client is made inside the mock."""
     with mock_aws():
-        dynamodb._client.cache_clear()
+        calls.client.cache_clear()
         client = boto3.client("dynamodb", region_name=REGION)
         client.create_table(**template.create_table_arguments(TABLE_NAME))
         client.update_time_to_live(
@@ -80,7 +83,7 @@ def table(aws_credentials: None, environment: dict[str, str], template: Template
             TimeToLiveSpecification={"Enabled": True, "AttributeName": template.ttl_attribute() or ""},
         )
         yield client
-        dynamodb._client.cache_clear()
+        calls.client.cache_clear()
 
 
 def stored_items(client: Any) -> list[dict[str, Any]]:

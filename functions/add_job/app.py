@@ -14,6 +14,5 @@ def handler(request: Request) -> Reply:
         body.auto_cleared,
         request.correlation_id,
         idempotency_key=request.idempotency_key,
-        context=request.context,
     )
     return Reply.created(views.job(job), views.job_href(job.id))

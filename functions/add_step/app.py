@@ -16,6 +16,5 @@ def handler(request: Request) -> Reply:
         body.type,
         parent,
         idempotency_key=request.idempotency_key,
-        context=request.context,
     )
     return Reply.created(views.step(step), views.step_href(step.job_id, step.id))

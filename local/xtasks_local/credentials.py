@@ -60,3 +60,14 @@ def ensure(directory: Path, region: str) -> LocalCredentials:
         keys[key_id] = Key(key_id, section["aws_secret_access_key"], principal.arn)
         principals[key_id] = principal
     return LocalCredentials(credentials_file, config_file, keys, principals)
+
+
+def page_token_key(directory: Path) -> str:
+    """The local deployment's page-token secret (what Secrets Manager generates when deployed): made once,
+    kept in ``directory``, so that page tokens survive restarts and no one else knows it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "page-token-key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48) + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -19,13 +19,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 
-from xtasks_local import credentials, storage, streams
+from xtasks_local import credentials, schedules, storage, streams
 from xtasks_local.gateway import Gateway, HttpRequest, HttpResponse
 from xtasks_local.iam import ADMIN
 from xtasks_local.template import ROOT, TABLE, Template
 
 TABLE_NAME = "external-tasks-local"
-STACK_ID = "arn:aws:cloudformation:local:123456789012:stack/xtasks-local/00000000-0000-0000-0000-000000000000"
+# What the template's PageTokenSecret resolves to; the secret itself is credentials.page_token_key's.
+PAGE_TOKEN_SECRET_ARN = "arn:aws:secretsmanager:local:123456789012:secret:xtasks-local-page-tokens"  # noqa: S105
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 WATCHED = ("functions", "layers", "local", "template.yaml")
 
@@ -106,7 +107,12 @@ def configure_functions(template: Template, options: Options, endpoint: str) -> 
     """The environment the template gives the functions, plus where their DynamoDB is; every route's code
     and layer importable. The functions run in this process."""
     parameters = {"AdminPrincipals": ADMIN.arn, **options.parameters}
-    environment = template.environment({TABLE: TABLE_NAME, "AWS::StackId": STACK_ID}, parameters)
+    environment = template.environment(
+        {TABLE: TABLE_NAME, "PageTokenSecret": PAGE_TOKEN_SECRET_ARN}, parameters
+    )
+    # No Secrets Manager here: the functions read the secret itself (config.page_token_key).
+    environment.pop("PAGE_TOKEN_SECRET_ARN", None)
+    environment["PAGE_TOKEN_KEY"] = credentials.page_token_key(options.state_dir)
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
         os.environ.pop(name, None)
     os.environ.update(
@@ -203,12 +209,15 @@ def serve(options: Options, endpoint: str, local: credentials.LocalCredentials |
         check_signatures=options.auth == "sigv4",
     )
     mappings = streams.start(template, TABLE_NAME, endpoint, options.region)
+    scheduled = schedules.start(template)
     try:
         with _Server(options.port, gateway) as server:
             server.serve_forever()
     finally:
         for mapping in mappings:
             mapping.stop()
+        for schedule in scheduled:
+            schedule.stop()
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:

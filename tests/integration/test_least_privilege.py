@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from external_tasks.store import dynamodb
+from external_tasks.store import calls
 from tests.support.api import Api
 from xtasks_local.template import Template
 
@@ -26,6 +26,8 @@ def _allowed(template: Template, function: str) -> list[tuple[str, str]]:
             resource = statement["Resource"]
             if resource == {"Fn::GetAtt": ["JobsTable", "Arn"]}:
                 pattern = TABLE_ARN
+            elif "Ref" in resource:  # another resource of the template (the page token secret)
+                pattern = resource["Ref"]
             else:
                 pattern = resource["Fn::Sub"].replace("${JobsTable.Arn}", TABLE_ARN)
             pairs += [(action, pattern) for action in actions]
@@ -78,7 +80,7 @@ def test_every_call_is_allowed_by_the_calling_functions_policy(json_api: Api, te
         return original(method, path, **kwargs)
 
     json_api.request = attributed  # type: ignore[method-assign]
-    events = dynamodb._client().meta.events
+    events = calls.client().meta.events
     events.register("provide-client-params.dynamodb.*", check)
     try:
         job_id = json_api.new_job()

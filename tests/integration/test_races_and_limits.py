@@ -8,7 +8,7 @@ from xml.etree import ElementTree
 import pytest
 
 from external_tasks import limits
-from external_tasks.store import JobStore
+from external_tasks.store.dynamodb import DynamoDBStore
 from tests.conftest import Clock
 from tests.support.api import Api
 
@@ -19,10 +19,10 @@ def test_a_step_added_while_the_job_is_ending_never_ends_before_it_started(
     """Rule 2 under a race: end job reads the job, a step is added, then end job writes. The end is decided
     again, so the step's end time is not before its start and last_updated never moves back."""
     job_id = json_api.new_job()
-    real_get_job = JobStore.get_job
+    real_get_job = DynamoDBStore.get_job
     added: list[Any] = []
 
-    def get_job_then_someone_adds_a_step(store: JobStore, wanted: str) -> Any:
+    def get_job_then_someone_adds_a_step(store: DynamoDBStore, wanted: str) -> Any:
         job = real_get_job(store, wanted)
         if not added:  # only end job's first read; the add's own read goes through
             added.append(None)
@@ -30,9 +30,9 @@ def test_a_step_added_while_the_job_is_ending_never_ends_before_it_started(
             added[0] = json_api.add_step(job_id).data
         return job
 
-    monkeypatch.setattr(JobStore, "get_job", get_job_then_someone_adds_a_step)
+    monkeypatch.setattr(DynamoDBStore, "get_job", get_job_then_someone_adds_a_step)
     assert json_api.end_job(job_id).status == 200
-    monkeypatch.setattr(JobStore, "get_job", real_get_job)
+    monkeypatch.setattr(DynamoDBStore, "get_job", real_get_job)
     step = json_api.get_step(job_id, added[0]["id"]).data
     job = json_api.get_job(job_id).data
     assert step["status"] == "finished"
@@ -58,7 +58,7 @@ def test_a_page_stops_short_of_the_reply_size_limit_and_continues(
     """Listing: a page may hold fewer than max items when they are large; the next page continues."""
     long = "x" * 3_990
     created = [json_api.new_job(f"{n} {long}") for n in range(5)]
-    monkeypatch.setattr(limits, "MAX_REPLY_BYTES", 2 * limits.reply_bytes_bound([long]) + 10_000)
+    monkeypatch.setattr(limits, "MAX_REPLY_BYTES", 2 * limits.reply_bytes_bound([long]) + 2_000)
     seen: list[str] = []
     page: str | None = None
     while True:

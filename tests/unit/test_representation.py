@@ -543,7 +543,7 @@ def test_capabilities_list_statuses_step_types_and_limits_in_json() -> None:
     assert data["limits"]["max_nesting_depth"] == 32
     assert data["limits"]["max_description_length"] == 4_000
     assert data["limits"]["max_correlation_id_length"] == 50
-    assert data["limits"]["default_page_size"] == 100
+    assert data["limits"]["default_page_size"] == 1_000  # Listing: every item, up to what fits
     assert data["limits"]["max_page_size"] == 1_000
     assert data["limits"]["max_steps_per_job"] == limits.MAX_STEPS_PER_JOB
     assert data["cleanup"] == {"succeeded_job_minutes": 5, "failed_job_minutes": 30}

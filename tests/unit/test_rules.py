@@ -72,6 +72,7 @@ def a_step(path: Path, **changes: Any) -> Step:
         status=Status.STARTED,
         start_time=T0,
         parent_step_id=step_id(path[:-1]) if len(path) > 1 else None,
+        ancestors=tuple(step_id(path[:depth]) for depth in range(1, len(path))),
     )
     return replace(step, **changes)
 
@@ -100,10 +101,19 @@ def ended_job(status: Status, *, at: int = NOW, closure: Status | None = None, *
     )
 
 
-def read_as(job: Job, step: Step) -> tuple[Status, int | None]:
-    """What a reader of the step sees of its ending."""
-    seen = rules.effective_step(job, step)
+def read_as(job: Job, step: Step, steps: dict[Path, Step] | None = None) -> tuple[Status, int | None]:
+    """What a reader of the step sees of its ending, its ancestors being as in ``steps``."""
+    seen = rules.effective_step(job, step, chain(steps or {}))
     return seen.status, seen.end_time
+
+
+def chain(steps: dict[Path, Step]) -> rules.Chain:
+    return {step.id: step for step in steps.values()}
+
+
+def ended(steps: dict[Path, Step], step: Step) -> dict[Path, Step]:
+    """``steps`` after ``step`` (as ended) was stored."""
+    return {**steps, step.path: step}
 
 
 # Job owner (SPEC, Resources: "an assumed-role session is reduced to its role ARN").
@@ -511,34 +521,28 @@ def test_a_started_step_under_ended_steps_reads_as_its_nearest_ended_ancestor() 
     """Rules 2 and 3: an open step ends with the first thing above it that ended: step, then job."""
     # given B ended forced at NOW (its sub-step aborted), then A finished at LATER, then the job failed after
     job, steps = job_with_tree()
+    steps = ended(steps, replace(steps[B], status=Status.FINISHED, end_time=NOW, closes_as=Status.ABORTED))
+    steps = ended(steps, replace(steps[A], status=Status.FINISHED, end_time=LATER, closes_as=Status.FINISHED))
     job = replace(
-        job,
-        closed_subtrees={B: Closure(Status.ABORTED, NOW), A: Closure(Status.FINISHED, LATER)},
-        status=Status.FAILED,
-        end_time=LATER + MINUTE,
-        closure=Closure(Status.FAILED, LATER + MINUTE),
+        job, status=Status.FAILED, end_time=LATER + MINUTE, closure=Closure(Status.FAILED, LATER + MINUTE)
     )
     # when the steps still started in storage are read
     # then each ended with its nearest ended ancestor, or the job when none above it ended
-    assert read_as(job, steps[C]) == (Status.ABORTED, NOW)
-    assert read_as(job, steps[D]) == (Status.FINISHED, LATER)
-    assert read_as(job, steps[E]) == (Status.FAILED, LATER + MINUTE)
+    assert read_as(job, steps[C], steps) == (Status.ABORTED, NOW)
+    assert read_as(job, steps[D], steps) == (Status.FINISHED, LATER)
+    assert read_as(job, steps[E], steps) == (Status.FAILED, LATER + MINUTE)
 
 
 def test_a_step_that_ended_before_its_ancestors_keeps_its_own_outcome() -> None:
     """Rules 1 and 4: a terminal step keeps its status and end time whatever ends above it later."""
     # given C finished at NOW, then its ancestors and the job ended otherwise
     job, steps = job_with_tree()
-    job = replace(
-        job,
-        closed_subtrees={B: Closure(Status.ABORTED, LATER), A: Closure(Status.ABORTED, LATER)},
-        status=Status.FAILED,
-        end_time=LATER,
-        closure=Closure(Status.FAILED, LATER),
-    )
-    finished = replace(steps[C], status=Status.FINISHED, end_time=NOW)
+    steps = ended(steps, replace(steps[B], status=Status.ABORTED, end_time=LATER, closes_as=Status.ABORTED))
+    steps = ended(steps, replace(steps[A], status=Status.ABORTED, end_time=LATER, closes_as=Status.ABORTED))
+    job = replace(job, status=Status.FAILED, end_time=LATER, closure=Closure(Status.FAILED, LATER))
+    finished = replace(steps[C], status=Status.FINISHED, end_time=NOW, closes_as=Status.FINISHED)
     # when C is read, then it is as it ended
-    assert read_as(job, finished) == (Status.FINISHED, NOW)
+    assert read_as(job, finished, steps) == (Status.FINISHED, NOW)
 
 
 # Rule 3: end step.
@@ -569,22 +573,24 @@ def test_ending_a_step_ends_its_open_sub_steps_with_it() -> None:
     change = rules.end_step(job, steps[A], Status.FINISHED, force=False, now=NOW, cleanup=DEFAULT_DELAYS)
     # then B, C and D read finished at NOW, E (beside A) is still started
     assert change is not None
-    changed_job, _ = change
+    changed_job, ended_a = change
+    steps = ended(steps, ended_a)
     for path in (B, C, D):
-        assert read_as(changed_job, steps[path]) == (Status.FINISHED, NOW)
-    assert read_as(changed_job, steps[E]) == (Status.STARTED, None)
+        assert read_as(changed_job, steps[path], steps) == (Status.FINISHED, NOW)
+    assert read_as(changed_job, steps[E], steps) == (Status.STARTED, None)
 
 
-def test_ending_a_step_without_sub_steps_closes_no_subtree() -> None:
-    """Rule 3: the closure is recorded only for a step that has sub-steps; a leaf just ends."""
+def test_ending_a_step_records_its_closure_on_itself_and_leaves_the_job_as_it_was() -> None:
+    """Rule 3: the closure is kept on the step that ended, so the job item does not grow as steps end."""
     # given the started tree
     job, steps = job_with_tree()
-    # when the leaf D finishes
+    # when the leaf D finishes with force
     change = rules.end_step(job, steps[D], Status.FINISHED, force=True, now=NOW, cleanup=DEFAULT_DELAYS)
-    # then the job records no closed subtree
+    # then D closes what might be under it aborted, and the job changed only its last update
     assert change is not None
-    changed_job, _ = change
-    assert dict(changed_job.closed_subtrees) == {}
+    changed_job, ended_d = change
+    assert (ended_d.status, ended_d.closes_as) == (Status.FINISHED, Status.ABORTED)
+    assert changed_job == replace(job, last_updated=NOW)
 
 
 def test_force_ending_a_step_aborts_its_sub_steps() -> None:
@@ -595,9 +601,9 @@ def test_force_ending_a_step_aborts_its_sub_steps() -> None:
     change = rules.end_step(job, steps[B], Status.FINISHED, force=True, now=NOW, cleanup=DEFAULT_DELAYS)
     # then B is finished, C aborted
     assert change is not None
-    changed_job, ended = change
-    assert ended.status is Status.FINISHED
-    assert read_as(changed_job, steps[C]) == (Status.ABORTED, NOW)
+    changed_job, ended_b = change
+    assert ended_b.status is Status.FINISHED
+    assert read_as(changed_job, steps[C], ended(steps, ended_b)) == (Status.ABORTED, NOW)
 
 
 def test_ending_a_failed_step_fails_the_job() -> None:
@@ -624,10 +630,11 @@ def test_force_failing_a_step_aborts_its_sub_steps_and_fails_the_rest() -> None:
     change = rules.end_step(job, steps[B], Status.FAILED, force=True, now=NOW, cleanup=DEFAULT_DELAYS)
     # then C (under B) aborted, the rest failed
     assert change is not None
-    changed_job, _ = change
-    assert read_as(changed_job, steps[C]) == (Status.ABORTED, NOW)
+    changed_job, ended_b = change
+    steps = ended(steps, ended_b)
+    assert read_as(changed_job, steps[C], steps) == (Status.ABORTED, NOW)
     for path in (A, D, E):
-        assert read_as(changed_job, steps[path]) == (Status.FAILED, NOW)
+        assert read_as(changed_job, steps[path], steps) == (Status.FAILED, NOW)
 
 
 def test_a_failed_step_makes_an_auto_cleared_job_disappear_after_the_failed_delay() -> None:
@@ -669,12 +676,18 @@ def test_ending_a_step_its_ancestor_already_closed_the_same_way_is_a_harmless_re
     job, steps = job_with_tree()
     change = rules.end_step(job, steps[A], Status.FINISHED, force=False, now=NOW, cleanup=DEFAULT_DELAYS)
     assert change is not None
-    closed_job, _ = change
-    # when the still-stored-as-started C is finished, then there is nothing to write
-    assert (
-        rules.end_step(closed_job, steps[C], Status.FINISHED, force=False, now=LATER, cleanup=DEFAULT_DELAYS)
-        is None
+    closed_job, ended_a = change
+    # when the still-stored-as-started C is finished, its ancestors read, then there is nothing to write
+    again = rules.end_step(
+        closed_job,
+        steps[C],
+        Status.FINISHED,
+        force=False,
+        now=LATER,
+        cleanup=DEFAULT_DELAYS,
+        chain=chain(ended(steps, ended_a)),
     )
+    assert again is None
 
 
 @pytest.mark.parametrize("outcome", [Status.FINISHED, Status.FAILED])
@@ -684,10 +697,29 @@ def test_ending_a_step_its_ancestor_closed_another_way_is_a_conflict(outcome: St
     job, steps = job_with_tree()
     change = rules.end_step(job, steps[A], Status.FINISHED, force=True, now=NOW, cleanup=DEFAULT_DELAYS)
     assert change is not None
-    closed_job, _ = change
-    # when C is ended with another outcome, then it conflicts
+    closed_job, ended_a = change
+    # when C is ended with another outcome, its ancestors read, then it conflicts
     with pytest.raises(Conflict, match="rule 4"):
-        rules.end_step(closed_job, steps[C], outcome, force=False, now=LATER, cleanup=DEFAULT_DELAYS)
+        rules.end_step(
+            closed_job,
+            steps[C],
+            outcome,
+            force=False,
+            now=LATER,
+            cleanup=DEFAULT_DELAYS,
+            chain=chain(ended(steps, ended_a)),
+        )
+
+
+def test_ending_a_step_whose_ancestors_were_not_read_takes_them_as_started() -> None:
+    """Rule 3: without its ancestors the step reads started; the store's write checks that they are."""
+    job, steps = job_with_tree()
+    change = rules.end_step(job, steps[A], Status.FINISHED, force=True, now=NOW, cleanup=DEFAULT_DELAYS)
+    assert change is not None
+    closed_job, _ = change
+    assert rules.end_step(
+        closed_job, steps[C], Status.FINISHED, force=False, now=LATER, cleanup=DEFAULT_DELAYS
+    )
 
 
 def test_ending_a_step_of_a_job_that_ended_another_way_is_a_conflict() -> None:
@@ -779,8 +811,8 @@ def test_no_sub_step_can_be_added_under_a_step_its_ancestor_closed() -> None:
     job, steps = job_with_tree()
     change = rules.end_step(job, steps[A], Status.FINISHED, force=False, now=NOW, cleanup=DEFAULT_DELAYS)
     assert change is not None
-    closed_job, _ = change
-    parent = rules.effective_step(closed_job, steps[B])
+    closed_job, ended_a = change
+    parent = rules.effective_step(closed_job, steps[B], chain(ended(steps, ended_a)))
     # when a sub-step is added under B, then it conflicts
     with pytest.raises(Conflict, match="rule 5"):
         add(closed_job, parent)

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from external_tasks.model import JobQuery, Status
-from external_tasks.store.dynamodb import STEPS_IN_TREE_ORDER, _job_index
+from external_tasks.model import Job, JobQuery, Status
+from external_tasks.store import listing
+from external_tasks.store.dynamodb import STEPS_IN_TREE_ORDER
 from xtasks_local.template import Template
 
 SPEC_ROUTES = {
@@ -31,10 +32,13 @@ WRITE_ACTIONS = {
     "ConditionCheckItem",
     "TransactWriteItems",
 }
-# What a job listing renders, so every jobs_by_* index must hold it (SPEC: Job).
-LISTED_ATTRIBUTES = {
-    "description", "job_status", "job_owner", "correlation_id", "start_time", "end_time", "last_updated",
-    "auto_cleared", "gone_at",
+# Attributes that move on writes that change nothing a listing keys on: no index may hold them, or every such
+# write would rewrite index entries too (DESIGN: an index entry is written only when what it shows changes).
+FAST_MOVING = {"last_updated", "step_count", "step_total", "child_count", "deadline"}
+# What a step listing renders, read from steps_in_tree_order.
+STEP_ATTRIBUTES = {
+    "description", "step_type", "status", "start_time", "end_time", "parent_step_id", "ancestors",
+    "closes_as", "progress", "execution",
 }  # fmt: skip
 
 
@@ -134,26 +138,72 @@ def _indexes(t: Template) -> dict[str, dict[str, Any]]:
         JobQuery(correlation_id="c", status=Status.STARTED),
     ],
 )
-def test_every_listing_has_an_index_that_holds_what_it_shows(t: Template, query: JobQuery) -> None:
-    """Listing: through indexes, newest first, never a Scan."""
-    wanted = _job_index(query)
-    index = _indexes(t)[wanted.name]
+def test_every_listing_has_a_sharded_index_holding_keys_only(t: Template, query: JobQuery) -> None:
+    """Listing: through indexes, newest first, never a Scan; no constant partition key (DESIGN: Storage)."""
+    wanted = listing.for_query(query)
+    index = _indexes(t)[wanted.index]
     assert index["KeySchema"] == [
-        {"AttributeName": wanted.key, "KeyType": "HASH"},
-        {"AttributeName": "start_time", "KeyType": "RANGE"},
+        {"AttributeName": wanted.attribute, "KeyType": "HASH"},
+        {"AttributeName": listing.SORT_KEY, "KeyType": "RANGE"},
     ]
-    projection = index["Projection"]
-    keys = {"PK", "SK", wanted.key, "start_time"}
-    assert (
-        projection["ProjectionType"] == "ALL"
-        or set(projection["NonKeyAttributes"]) | keys >= LISTED_ATTRIBUTES
+    assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    assert len(set(wanted.keys())) == listing.SHARDS >= 8
+
+
+def test_a_job_is_in_every_listing_index_and_no_other(t: Template) -> None:
+    job = Job(
+        "0f8fad5b-d9cb-469f-a165-70867728950e", "d", "arn:aws:iam::1:role/r", Status.STARTED, 1, 1, True, "c"
     )
+    listed = {entry.index for entry in listing.listings(job)}
+    assert listed == set(_indexes(t)) - {STEPS_IN_TREE_ORDER, listing.EXPIRY_INDEX}
 
 
-def test_steps_are_read_in_tree_order_through_a_local_index(t: Template) -> None:
+def test_no_index_holds_an_attribute_that_moves_without_changing_a_listing(t: Template) -> None:
+    for name, index in _indexes(t).items():
+        projected = set(index["Projection"].get("NonKeyAttributes", []))
+        keys = {key["AttributeName"] for key in index["KeySchema"]}
+        assert index["Projection"]["ProjectionType"] != "ALL", name
+        assert not (keys | projected) & FAST_MOVING, name
+
+
+def test_expired_jobs_are_deleted_every_minute_through_a_sparse_sharded_index(t: Template) -> None:
+    """Rule 6 and Listing: jobs are deleted when they expire, not days later by TTL, so that a page never
+    reads past many of them; the index holds only the jobs that will expire (items.expiry)."""
+    index = _indexes(t)[listing.EXPIRY_INDEX]
+    assert index["KeySchema"] == [
+        {"AttributeName": listing.EXPIRY_ATTRIBUTE, "KeyType": "HASH"},
+        {"AttributeName": "gone_at", "KeyType": "RANGE"},
+    ]
+    assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    function = t.resources["ExpireJobsFunction"]["Properties"]
+    (event,) = function["Events"].values()
+    assert event["Type"] == "ScheduleV2"
+    assert event["Properties"]["ScheduleExpression"] == "rate(1 minute)"
+    assert _dynamodb_actions(t.resources["ExpireJobsFunction"]) == {"dynamodb:Query", "dynamodb:DeleteItem"}
+
+
+def test_steps_are_read_in_tree_order_through_a_local_index_holding_what_a_listing_shows(t: Template) -> None:
     index = _indexes(t)[STEPS_IN_TREE_ORDER]
     assert index["KeySchema"][1] == {"AttributeName": "tree", "KeyType": "RANGE"}
-    assert index["Projection"] == {"ProjectionType": "ALL"}
+    assert index["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": sorted(STEP_ATTRIBUTES)}
+
+
+def test_page_tokens_are_signed_with_a_secret_generated_at_deploy_time(t: Template) -> None:
+    """Rule 10: never a public value such as the stack id; only the list functions may read it."""
+    secret = t.resources["PageTokenSecret"]
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
+    environment = t.function_globals["Environment"]["Variables"]
+    assert environment["PAGE_TOKEN_SECRET_ARN"] == {"Ref": "PageTokenSecret"}
+    assert "PAGE_TOKEN_KEY" not in environment
+    readers = set()
+    for name, resource in t.of_type("AWS::Serverless::Function").items():
+        for policy in resource["Properties"].get("Policies", []):
+            for statement in policy.get("Statement", []):
+                if "secretsmanager:GetSecretValue" in statement["Action"]:
+                    assert statement["Resource"] == {"Ref": "PageTokenSecret"}
+                    readers.add(name)
+    assert readers == {"ListJobsFunction", "ListStepsFunction"}
 
 
 def _dynamodb_actions(resource: dict[str, Any]) -> set[str]:

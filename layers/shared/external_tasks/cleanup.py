@@ -1,6 +1,9 @@
-"""Rule 6's "its steps go with it": a job item expires through DynamoDB's TTL; the table's stream reports the
-removal and this deletes the steps left in the job's partition. Reads never see them meanwhile: every step
-read goes through its job, which is gone.
+"""Rule 6: cleared jobs disappear, and their steps go with them.
+
+An auto-cleared job reads as gone from its ``gone_at`` on. ``expire_jobs``, run every minute, deletes the
+jobs that have expired (DynamoDB's TTL on ``expires_at`` would too, but only within days, and listings would
+read past them meanwhile). The table's stream reports each removal, and ``steps_of_removed_jobs`` deletes the
+steps left in the job's partition. Reads never see them meanwhile: every step read goes through its job.
 """
 
 from __future__ import annotations
@@ -8,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from external_tasks import observability
+from external_tasks import clock, observability
 from external_tasks.errors import Unavailable
 from external_tasks.store import items, job_store
 
@@ -28,3 +31,17 @@ def steps_of_removed_jobs(records: Iterable[Mapping[str, Any]]) -> dict[str, Any
             return {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}
         observability.logger().info("cleared job's steps deleted", extra={"job_id": job_id, "steps": deleted})
     return {"batchItemFailures": []}
+
+
+# Jobs deleted per shard and run at most: a backlog is worked off over the following runs.
+EXPIRE_PER_RUN = 500
+
+
+def expire_jobs() -> dict[str, int]:
+    """Delete the jobs that have expired; how many were."""
+    store, now = job_store(), clock.now_ms()
+    deleted = sum(store.delete_expired_job(job_id, now) for job_id in store.expired_jobs(now, EXPIRE_PER_RUN))
+    if deleted:
+        observability.count("JobExpired", deleted)
+        observability.logger().info("expired jobs deleted", extra={"jobs": deleted})
+    return {"deleted": deleted}

@@ -20,7 +20,6 @@ class Settings:
     table_name: str
     cleanup: CleanupDelays
     admin_principals: frozenset[str]
-    page_token_key: bytes
 
 
 def _minutes(name: str, default: float) -> float:
@@ -45,6 +44,26 @@ def settings() -> Settings:
             failed_minutes=_minutes("FAILED_JOB_CLEANUP_MINUTES", 60),
         ),
         admin_principals=frozenset(arn.strip() for arn in admins.split(",") if arn.strip()),
-        # Binds page tokens to this deployment; the template passes the stack id.
-        page_token_key=os.environ.get("PAGE_TOKEN_KEY", os.environ["TABLE_NAME"]).encode(),
     )
+
+
+@functools.cache
+def page_token_key() -> bytes:
+    """The secret that authenticates page tokens (SPEC rule 10), read once per execution environment and only
+    when a listing has a token to make or check: deployed, the Secrets Manager secret the template generates
+    (``PAGE_TOKEN_SECRET_ARN``); locally and in tests, ``PAGE_TOKEN_KEY`` itself."""
+    local = os.environ.get("PAGE_TOKEN_KEY")
+    if local:
+        return local.encode()
+    arn = os.environ.get("PAGE_TOKEN_SECRET_ARN")
+    if not arn:
+        raise RuntimeError("PAGE_TOKEN_SECRET_ARN is not set: the template gives it to every function")
+    from aws_lambda_powertools.utilities import parameters
+
+    from external_tasks.errors import Unavailable
+
+    try:
+        secret = parameters.get_secret(arn, max_age=24 * 60 * 60)
+    except parameters.exceptions.GetParameterError as error:
+        raise Unavailable("The page token key could not be read; retry shortly") from error
+    return str(secret).encode()

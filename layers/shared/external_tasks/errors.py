@@ -49,15 +49,14 @@ class IdempotencyKeyReused(Invalid):
     """An Idempotency-Key sent again with another body."""
 
 
-class StillInProgress(Conflict):
-    """The first request with this Idempotency-Key is still being handled."""
-
-    retry_after = 1
-
-
 class Unavailable(ServiceError):
     """The store is throttling, failing or too contended right now; the client should retry."""
 
     def __init__(self, detail: str, retry_after: int = 1) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class Unconfirmed(ServiceError):
+    """A change was sent to the store and never confirmed: it may or may not have been made (SPEC rule 9 keeps
+    503 for "nothing changed"). The client reads before repeating, or repeats with its Idempotency-Key."""

@@ -1,88 +1,48 @@
 """Idempotent creates: a request that carries an ``Idempotency-Key`` is done once per caller and key.
 
-Powertools Idempotency keeps a record per (caller, key) in the jobs table (a partition of its own, expiring
-through the table's TTL). A retry gets the first result again; the same key with another body is refused
-(422); a retry arriving while the first is still being handled is told to come back (409, Retry-After), as
-the IETF Idempotency-Key draft has it. Powertools is loaded only for requests that carry a key.
+No record of its own, and no extra round trip: the new job's or step's id is derived from the caller and the
+key (a name-based UUID), and the store creates an id only if it is not taken. A repeat finds the item the
+first request made and answers with it; the same key with another body is refused (422), told apart by a
+digest of the body kept on the item. A key is remembered as long as what it made exists.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+import base64
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Any
 
-from external_tasks.errors import IdempotencyKeyReused, StillInProgress, Unavailable
+from external_tasks.errors import Conflict, IdempotencyKeyReused
 
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-RECORD_SECONDS = 24 * 60 * 60  # how long a key is remembered
-PARTITION = "IDEMPOTENCY"
-
-
-@functools.cache
-def _persistence(table_name: str) -> DynamoDBPersistenceLayer:
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-    from external_tasks.store.dynamodb import _client
-
-    return DynamoDBPersistenceLayer(
-        table_name=table_name,
-        key_attr="PK",
-        sort_key_attr="SK",
-        static_pk_value=PARTITION,
-        expiry_attr="expires_at",  # the table's TTL attribute
-        boto3_client=_client(),
-    )
+_NAMESPACE = uuid.UUID("6f0e1f4e-3f61-5d0c-9a51-7f1c3f4d2b8e")
 
 
-def once(
-    operation: str,
-    *,
-    caller: str,
-    key: str,
-    payload: Mapping[str, Any],
-    work: Callable[[], dict[str, Any]],
-    table_name: str,
-    context: Any = None,
-) -> dict[str, Any]:
-    """``work()``'s result, done only the first time ``caller`` sends ``key`` for ``operation``."""
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyPersistenceLayerError,
-        IdempotencyValidationError,
-    )
+def keyed_id(caller: str, key: str, *scope: str) -> str:
+    """The id of what ``caller`` creates with ``key`` within ``scope`` (e.g. a job's steps)."""
+    return str(uuid.uuid5(_NAMESPACE, "\n".join((*scope, caller, key))))
 
-    config = IdempotencyConfig(
-        event_key_jmespath="[caller, key]",
-        payload_validation_jmespath="payload",
-        raise_on_no_idempotency_key=True,
-        expires_after_seconds=RECORD_SECONDS,
-    )
-    if hasattr(context, "get_remaining_time_in_millis"):
-        config.register_lambda_context(context)  # an interrupted first attempt does not block retries forever
 
-    @idempotent_function(  # type: ignore[untyped-decorator]  # Powertools' decorator is not typed
-        data_keyword_argument="request",
-        persistence_store=_persistence(table_name),
-        config=config,
-        key_prefix=operation,
-    )
-    def run(request: dict[str, Any]) -> dict[str, Any]:
-        return work()
+def digest(request: Mapping[str, Any]) -> str:
+    """A digest of what a create asked for, to tell a repeat from another request with the same key."""
+    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()[:18]).decode("ascii")
 
-    try:
-        result: dict[str, Any] = run(request={"caller": caller, "key": key, "payload": dict(payload)})
-    except IdempotencyValidationError:
+
+def check_repeat(key: str, first: str | None, now: str | None) -> None:
+    """A create found its id taken: a repeat of the first request with ``key`` goes on, anything else is
+    refused."""
+    if first != now:
         raise IdempotencyKeyReused(
             f"Idempotency-Key {key!r} was used before with another body: use a new key for a new request"
-        ) from None
-    except IdempotencyAlreadyInProgressError:
-        raise StillInProgress(
-            f"A request with Idempotency-Key {key!r} is still being handled; retry shortly"
-        ) from None
-    except IdempotencyPersistenceLayerError as error:
-        raise Unavailable(f"The job store is busy ({type(error).__name__}); retry shortly") from error
-    return result
+        )
+
+
+def cleared_away(key: str, kind: str, ident: str) -> Conflict:
+    """What a repeat is told once what its key made has been cleared away."""
+    return Conflict(
+        f"Idempotency-Key {key!r} made {kind} {ident}, which has since been cleared away: "
+        "use a new key for a new request"
+    )

@@ -1,16 +1,15 @@
 """Jobs and steps as SPEC.md describes them: plain immutable values, no I/O, no HTTP.
 
 Times are epoch milliseconds (``int``). A step's place in its job's tree is its *path*: the numbers of its
-ancestors and its own, so the second sub-step of the first top-level step has the path ``(0, 1)``.
+ancestors and its own, so the second sub-step of the first top-level step has the path ``(0, 1)``; its
+*ancestors* are the ids of the steps on that path above it, outermost first.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from types import MappingProxyType
 
 type Path = tuple[int, ...]
 
@@ -54,9 +53,6 @@ class Closure:
     time: int
 
 
-_NO_CLOSURES: Mapping[Path, Closure] = MappingProxyType({})
-
-
 @dataclass(frozen=True, slots=True)
 class Job:
     id: str
@@ -70,11 +66,10 @@ class Job:
     end_time: int | None = None
     # How the job's still-started steps ended when the job did (its status, or aborted when forced).
     closure: Closure | None = None
-    # Subtrees closed by ending a step that had sub-steps: path of that step -> how its open sub-steps end.
-    closed_subtrees: Mapping[Path, Closure] = field(default=_NO_CLOSURES)
     gone_at: int | None = None  # when an auto-cleared, ended job reads as gone (SPEC rule 6)
     step_count: int = 0  # top-level steps: the next top-level step's number
     step_total: int = 0  # steps at any depth
+    request_digest: str | None = None  # of the request that made it, when it carried an Idempotency-Key
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +83,13 @@ class Step:
     start_time: int
     parent_step_id: str | None = None
     end_time: int | None = None
-    child_count: int = 0  # direct sub-steps: the next sub-step's number
+    ancestors: tuple[str, ...] = ()  # ids of the steps above it, outermost first
+    # How its still-started sub-steps (at any depth) ended when it did: its status, or aborted when forced.
+    closes_as: Status | None = None
+    # Direct sub-steps: the next sub-step's number. Known where a step is read to add under it (get); a
+    # listing does not read it.
+    child_count: int = 0
+    request_digest: str | None = None  # of the request that made it, when it carried an Idempotency-Key
 
     @property
     def number(self) -> int:
@@ -97,6 +98,13 @@ class Step:
     @property
     def depth(self) -> int:
         return len(self.path)
+
+    @property
+    def closure(self) -> Closure | None:
+        """How its open sub-steps read once it has ended."""
+        if self.closes_as is None or self.end_time is None:
+            return None
+        return Closure(self.closes_as, self.end_time)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +125,7 @@ class JobQuery:
 
 @dataclass(frozen=True, slots=True)
 class Page[T]:
-    """One page of a listing; ``next_token`` is set when more items may follow."""
+    """One page of a listing; ``next_token`` is set when, and only when, more items follow."""
 
     items: tuple[T, ...]
     next_token: str | None = None

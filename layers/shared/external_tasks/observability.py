@@ -46,9 +46,9 @@ class _Pending(threading.local):
 _pending = _Pending()
 
 
-def count(event: str) -> None:
-    """One business event (JobAdded, StepEnded, …), published when the request ends."""
-    _pending.events.append(event)
+def count(event: str, times: int = 1) -> None:
+    """A business event (JobAdded, StepEnded, …), published when the request ends."""
+    _pending.events += [event] * times
 
 
 def flush_metrics() -> None:

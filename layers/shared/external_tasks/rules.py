@@ -3,21 +3,27 @@
 The store makes every decision taken here stick with a conditional write; when the condition fails, the
 caller reads again and asks these functions again.
 
-Ending a job or a step does not write its open sub-steps one by one. It records a *closure* instead (on the
-job item: the job's own, and one per ended step that has sub-steps), and a step that is still ``started`` in
-storage reads as its nearest closed ancestor's closure (``effective_step``). The nearest one is the earliest:
-once an ancestor has closed, nothing below it can be ended any more (it already reads as ended).
+Ending a job or a step does not write its open sub-steps one by one. It records a *closure* instead, on the
+item that ended (the job's ``closure``, a step's ``closes_as``), and a step that is still ``started`` in
+storage reads as the closure of its nearest ended ancestor, else of its job (``effective_step``). The
+nearest one is the earliest: once an ancestor has closed, nothing below it can be ended any more (it already
+reads as ended), so only steps that still read as started are ever ended.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import replace
+from types import MappingProxyType
 
 from external_tasks import limits
 from external_tasks.config import CleanupDelays
 from external_tasks.errors import Conflict, Forbidden, Invalid, NotFound
-from external_tasks.model import Caller, Closure, Job, Path, Status, Step, StepType
+from external_tasks.model import Caller, Closure, Job, Status, Step, StepType
+
+type Chain = Mapping[str, Step]  # steps by id, holding (at least) the ancestors of the steps in question
+NO_CHAIN: Chain = MappingProxyType({})
 
 _ASSUMED_ROLE = re.compile(
     r"^arn:(?P<partition>[^:]+):sts::(?P<account>\d+):assumed-role/(?P<name>[^/]+)/.+\Z"
@@ -131,37 +137,47 @@ def end_job(job: Job, outcome: Status, *, force: bool, now: int, cleanup: Cleanu
     return replace(ended, gone_at=gone_at(ended, cleanup))
 
 
-def effective_step(job: Job, step: Step) -> Step:
-    """The step as readers see it: a started step under an ended ancestor or job has ended with it."""
+def effective_step(job: Job, step: Step, chain: Chain = NO_CHAIN) -> Step:
+    """The step as readers see it: a started step under an ended ancestor or job has ended with it.
+
+    ``chain`` holds the step's ancestors as stored; an ancestor missing from it is taken to be started (the
+    write that acts on that assumption checks it, and the caller reads the ancestors when it fails).
+    """
     if step.status.is_terminal:
         return step
-    closure = _closure_above(job, step.path)
+    closure = _closure_above(job, step, chain)
     if closure is None:
         return step
-    return replace(step, status=closure.status, end_time=closure.time)
+    # A step added while its job or ancestor was ending can have started a moment after the end was decided
+    # (the end tests status alone, so that adds never starve it): it ended as it started.
+    return replace(step, status=closure.status, end_time=max(closure.time, step.start_time))
 
 
-def _closure_above(job: Job, path: Path) -> Closure | None:
-    for depth in range(len(path) - 1, 0, -1):
-        closure = job.closed_subtrees.get(path[:depth])
-        if closure is not None:
-            return closure
+def _closure_above(job: Job, step: Step, chain: Chain) -> Closure | None:
+    for ancestor_id in reversed(step.ancestors):
+        ancestor = chain.get(ancestor_id)
+        if ancestor is not None and ancestor.closure is not None:
+            return ancestor.closure
     return job.closure
 
 
 def end_step(
-    job: Job, step: Step, outcome: Status, *, force: bool, now: int, cleanup: CleanupDelays
+    job: Job,
+    step: Step,
+    outcome: Status,
+    *,
+    force: bool,
+    now: int,
+    cleanup: CleanupDelays,
+    chain: Chain = NO_CHAIN,
 ) -> tuple[Job, Step] | None:
     """Rule 3. Returns the job and step after the end, or None when the step had already ended so."""
-    current = effective_step(job, step)
+    current = effective_step(job, step, chain)
     if current.status.is_terminal:
         _check_end_again("Step", step.id, current.status, outcome)
         return None
-    ended_step = replace(step, status=outcome, end_time=now)
-    closed = dict(job.closed_subtrees)
-    if step.child_count:
-        closed[step.path] = Closure(Status.ABORTED if force else outcome, now)
-    changed_job = replace(job, closed_subtrees=closed, last_updated=now)
+    ended_step = replace(step, status=outcome, end_time=now, closes_as=Status.ABORTED if force else outcome)
+    changed_job = replace(job, last_updated=now)
     if outcome is Status.FAILED:
         # A failed step fails its job, and so every step still started anywhere in it.
         failed = Closure(Status.FAILED, now)
@@ -206,6 +222,7 @@ def add_step(
         status=Status.STARTED,
         start_time=now,
         parent_step_id=parent.id if parent is not None else None,
+        ancestors=(*parent.ancestors, parent.id) if parent is not None else (),
     )
     changed_job = replace(
         job,

@@ -63,9 +63,9 @@ def _load_for_snapshot() -> None:
     """With SnapStart, whatever the init phase loads is in the snapshot every cold start resumes from, so
     load now what a request would otherwise load on first use (the SnapStart parameter of template.yaml)."""
     import external_tasks.requests  # noqa: F401 - pydantic and the request models
-    from external_tasks.store.dynamodb import _client
+    from external_tasks.store.calls import client
 
-    _client()
+    client()
     observability.logger()
     observability.metrics()
 

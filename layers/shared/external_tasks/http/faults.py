@@ -12,6 +12,7 @@ from external_tasks.errors import (
     NotFound,
     ServiceError,
     Unavailable,
+    Unconfirmed,
     UnsupportedMediaType,
 )
 from external_tasks.http import views
@@ -28,6 +29,7 @@ _FAULTS: tuple[tuple[type[ServiceError], int, str], ...] = (
     (NotFound, 404, "Not Found"),
     (Conflict, 409, "Conflict"),
     (Unavailable, 503, "Service Unavailable"),
+    (Unconfirmed, 504, "Gateway Timeout"),
 )
 
 

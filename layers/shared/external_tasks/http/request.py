@@ -133,7 +133,7 @@ class Request:
 
     @property
     def page_size(self) -> int:
-        """``max``: 1 to 1000, 100 when absent (SPEC: Input limits)."""
+        """``max``: 1 to 1000; absent, every item up to what fits in one reply (SPEC: Listing)."""
         raw = self.query.get("max")
         if raw is None:
             return limits.DEFAULT_PAGE_SIZE

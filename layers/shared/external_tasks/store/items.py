@@ -1,12 +1,15 @@
 """Stored items: how jobs and steps are laid out in the one table, and the mapping both ways.
 
-| item | PK           | SK            | tree (index steps_in_tree_order)            |
-|------|--------------|---------------|---------------------------------------------|
-| job  | JOB#<job_id> | JOB           | ``#``, before every step                    |
-| step | JOB#<job_id> | STEP#<step_id>| the step's path, ``0000.0002`` = 3rd under 1st |
+| item | PK           | SK             | other keys                                                     |
+|------|--------------|----------------|----------------------------------------------------------------|
+| job  | JOB#<job_id> | JOB            | ``listed_at``, a ``list_*`` key per job listing (listing.py)   |
+| step | JOB#<job_id> | STEP#<step_id> | ``tree``: its path, ``0000.0002`` = 3rd under 1st              |
 
-A job and its steps share a partition, so one Query reads a whole job in tree order. Only job items carry
-the attributes the ``jobs_by_*`` global secondary indexes are keyed on, so those indexes hold jobs only.
+``tree`` keys the local index steps_in_tree_order.
+
+A job and its steps share a partition, so one Query reads a whole job. Only job items carry the ``list_*``
+keys, so the ``jobs_by_*`` indexes hold jobs only; only steps carry ``tree``, so steps_in_tree_order holds
+steps only. Both kinds of item stay bounded in size whatever happens under them.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from external_tasks.model import Closure, Job, Path, Status, Step, StepType
+from external_tasks.store import listing
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
@@ -24,8 +28,6 @@ type StoredItem = Mapping[str, Any]  # as DynamoDB returns it
 
 JOB_SK = "JOB"
 STEP_SK_PREFIX = "STEP#"
-JOB_TREE = "#"  # sorts before every step path, so the job comes first in tree order
-ALL_JOBS = "jobs"  # the one partition of jobs_by_time
 _PATH_DIGITS = 4  # zero-padded, so that the paths' string order is the tree's order
 
 
@@ -57,46 +59,53 @@ def decode_path(tree: str) -> Path:
     return tuple(int(part) for part in tree.split("."))
 
 
-def owner_status(owner: str, status: Status) -> str:
-    """The key of jobs_by_owner_status. IAM ARNs cannot contain ``#``."""
-    return f"{owner}#{status}"
-
-
 def ttl_seconds(gone_at: int) -> int:
     """DynamoDB's TTL attribute ``expires_at``: epoch seconds, rounded up so that TTL never deletes a job
     before it reads as gone (``gone_at``, milliseconds, is what reads compare)."""
     return -(-gone_at // 1000)
 
 
-def closure_item(closure: Closure) -> AttributeValueTypeDef:
-    return {"M": {"status": s(closure.status), "time": n(closure.time)}}
+def listing_keys(job: Job, listings: list[listing.Listing]) -> Item:
+    shard = listing.shard_of(job.id)
+    return {entry.attribute: s(entry.key(shard)) for entry in listings}
+
+
+def expiry(job_id: str, gone_at: int) -> Item:
+    """When a job reads as gone, and its place in jobs_by_expiry and DynamoDB's TTL attribute to match."""
+    return {
+        "gone_at": n(gone_at),
+        "expires_at": n(ttl_seconds(gone_at)),
+        listing.EXPIRY_ATTRIBUTE: s(listing.expiry_key(listing.shard_of(job_id))),
+    }
+
+
+EXPIRY_ATTRIBUTES = ("gone_at", "expires_at", listing.EXPIRY_ATTRIBUTE)
 
 
 def job_item(job: Job) -> Item:
     """A new job's item."""
     item: Item = {
         **job_key(job.id),
-        "tree": s(JOB_TREE),
-        "job_list": s(ALL_JOBS),
+        listing.SORT_KEY: s(listing.listed_at(job.start_time, job.id)),
+        **listing_keys(job, listing.listings(job)),
         "description": s(job.description),
         "job_status": s(job.status),
         "job_owner": s(job.owner),
-        "job_owner_status": s(owner_status(job.owner, job.status)),
         "correlation_id": s(job.correlation_id),
         "start_time": n(job.start_time),
         "last_updated": n(job.last_updated),
         "auto_cleared": {"BOOL": job.auto_cleared},
         "step_count": n(job.step_count),
         "step_total": n(job.step_total),
-        "closed_subtrees": {"M": {encode_path(p): closure_item(c) for p, c in job.closed_subtrees.items()}},
     }
     if job.end_time is not None:
         item["end_time"] = n(job.end_time)
     if job.closure is not None:
         item["steps_end_as"] = s(job.closure.status)
     if job.gone_at is not None:
-        item["gone_at"] = n(job.gone_at)
-        item["expires_at"] = n(ttl_seconds(job.gone_at))
+        item.update(expiry(job.id, job.gone_at))
+    if job.request_digest is not None:
+        item["request_digest"] = s(job.request_digest)
     return item
 
 
@@ -113,8 +122,14 @@ def step_item(step: Step) -> Item:
     }
     if step.parent_step_id is not None:
         item["parent_step_id"] = s(step.parent_step_id)
+    if step.ancestors:
+        item["ancestors"] = {"L": [s(ancestor) for ancestor in step.ancestors]}
     if step.end_time is not None:
         item["end_time"] = n(step.end_time)
+    if step.closes_as is not None:
+        item["closes_as"] = s(step.closes_as)
+    if step.request_digest is not None:
+        item["request_digest"] = s(step.request_digest)
     return item
 
 
@@ -127,10 +142,14 @@ def _int(item: StoredItem, name: str) -> int | None:
     return None if value is None else int(value["N"])
 
 
+def _text(item: StoredItem, name: str) -> str | None:
+    value = item.get(name)
+    return None if value is None else str(value["S"])
+
+
 def job_from_item(item: StoredItem) -> Job:
     end_time = _int(item, "end_time")
-    steps_end_as = item.get("steps_end_as")
-    closed = item.get("closed_subtrees", {}).get("M", {})
+    steps_end_as = _text(item, "steps_end_as")
     return Job(
         id=item["PK"]["S"].removeprefix("JOB#"),
         description=item["description"]["S"],
@@ -142,22 +161,19 @@ def job_from_item(item: StoredItem) -> Job:
         correlation_id=item["correlation_id"]["S"],
         end_time=end_time,
         closure=(
-            Closure(Status(steps_end_as["S"]), end_time)
+            Closure(Status(steps_end_as), end_time)
             if steps_end_as is not None and end_time is not None
             else None
         ),
-        closed_subtrees={
-            decode_path(tree): Closure(Status(c["M"]["status"]["S"]), int(c["M"]["time"]["N"]))
-            for tree, c in closed.items()
-        },
         gone_at=_int(item, "gone_at"),
         step_count=_int(item, "step_count") or 0,
         step_total=_int(item, "step_total") or 0,
+        request_digest=_text(item, "request_digest"),
     )
 
 
 def step_from_item(item: StoredItem) -> Step:
-    parent = item.get("parent_step_id")
+    closes_as = _text(item, "closes_as")
     return Step(
         id=item["SK"]["S"].removeprefix(STEP_SK_PREFIX),
         job_id=item["PK"]["S"].removeprefix("JOB#"),
@@ -166,7 +182,10 @@ def step_from_item(item: StoredItem) -> Step:
         path=decode_path(item["tree"]["S"]),
         status=Status(item["status"]["S"]),
         start_time=int(item["start_time"]["N"]),
-        parent_step_id=None if parent is None else parent["S"],
+        parent_step_id=_text(item, "parent_step_id"),
         end_time=_int(item, "end_time"),
+        ancestors=tuple(str(ancestor["S"]) for ancestor in item.get("ancestors", {}).get("L", [])),
+        closes_as=None if closes_as is None else Status(closes_as),
         child_count=_int(item, "child_count") or 0,
+        request_digest=_text(item, "request_digest"),
     )

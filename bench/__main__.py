@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -126,16 +127,23 @@ class Recorder:
 
 
 class Replay:
-    """A DynamoDB client that answers from a recording, in order, without I/O."""
+    """A DynamoDB client that answers from a recording, without I/O: each call the next recorded answer to
+    an operation of its kind (a listing's parallel queries may come in any order)."""
 
     def __init__(self, answers: list[tuple[str, Any]], mapping: dict[str, str]) -> None:
-        self.answers, self.mapping, self.position = answers, mapping, 0
+        self.mapping = mapping
+        self.answers: dict[str, list[Any]] = {}
+        for operation, answer in answers:
+            self.answers.setdefault(operation, []).append(answer)
+        self.lock = threading.Lock()
+
+    def itself(self) -> Replay:
+        return self
 
     def __getattr__(self, method: str) -> Callable[..., Any]:
         def call(**_: Any) -> Any:
-            operation, answer = self.answers[self.position]
-            self.position += 1
-            assert operation == self.mapping[method], f"replay expected {operation}, got {method}"
+            with self.lock:
+                answer = self.answers[self.mapping[method]].pop(0)
             if isinstance(answer, Exception):
                 raise answer
             return answer
@@ -303,7 +311,7 @@ def measure_routes(template: Template, recorder: Recorder, meter: Meter) -> dict
         try:
             for run in range(OVERHEAD_RUNS + 50):
                 replay = Replay(recorded.answers, mapping)
-                calls.client = lambda replay=replay: replay  # type: ignore[assignment]
+                calls.client = replay.itself  # type: ignore[assignment]
                 started = time.perf_counter()
                 handler(event, context)
                 elapsed = time.perf_counter() - started
@@ -706,7 +714,7 @@ def main() -> int:
         os.environ.pop("AWS_PROFILE", None)
         settings.cache_clear()
         page_token_key.cache_clear()
-        calls.client.cache_clear()
+        calls.forget_client()
         storage.create_table(storage.client(store_process.endpoint, REGION), template, TABLE_NAME)
         report: dict[str, Any] = {
             "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -75,7 +75,7 @@ def environment(template: Template, monkeypatch: pytest.MonkeyPatch) -> Iterator
 def table(aws_credentials: None, environment: dict[str, str], template: Template) -> Iterator[Any]:
     """The template's table, created in moto; the store's client is made inside the mock."""
     with mock_aws():
-        calls.client.cache_clear()
+        calls.forget_client()
         client = boto3.client("dynamodb", region_name=REGION)
         client.create_table(**template.create_table_arguments(TABLE_NAME))
         client.update_time_to_live(
@@ -83,7 +83,7 @@ def table(aws_credentials: None, environment: dict[str, str], template: Template
             TimeToLiveSpecification={"Enabled": True, "AttributeName": template.ttl_attribute() or ""},
         )
         yield client
-        calls.client.cache_clear()
+        calls.forget_client()
 
 
 def stored_items(client: Any) -> list[dict[str, Any]]:

@@ -48,9 +48,9 @@ def local_api(
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", storage.LOCAL_ACCESS_KEY)
     monkeypatch.setenv("AWS_REGION", REGION)
     settings.cache_clear()
-    calls.client.cache_clear()
+    calls.forget_client()
     yield Api(template, format="json")
-    calls.client.cache_clear()
+    calls.forget_client()
     settings.cache_clear()
     client.delete_table(TableName=name)
 

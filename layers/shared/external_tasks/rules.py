@@ -97,7 +97,7 @@ def check_may_change(caller: Caller, job: Job, admins: frozenset[str], action: s
         return
     raise Forbidden(
         f"{caller.principal} may not {action} job {job.id}: only its owner ({job.owner}) "
-        "or an administrator may (rule 7)"
+        "or an administrator may (rule 7 in docs/rules.md)"
     )
 
 
@@ -118,7 +118,10 @@ def outcome_of(succeeded: bool | None, status: Status | None) -> Status:
 def _check_end_again(kind: str, ident: str, current: Status, outcome: Status) -> None:
     """Rule 4: ending again with the same outcome is a harmless retry, with another one a conflict."""
     if current is not outcome:
-        raise Conflict(f"{kind} {ident} already ended {current}; it cannot end {outcome} as well (rule 4)")
+        raise Conflict(
+            f"{kind} {ident} already ended {current}; it cannot end {outcome} as well "
+            "(rule 4 in docs/rules.md)"
+        )
 
 
 def end_job(job: Job, outcome: Status, *, force: bool, now: int, cleanup: CleanupDelays) -> Job | None:
@@ -198,12 +201,13 @@ def add_step(
     """
     if job.status.is_terminal:
         raise Conflict(
-            f"Job {job.id} has ended ({job.status}): steps can only be added to a started job (rule 5)"
+            f"Job {job.id} has ended ({job.status}): steps can only be added to a started job "
+            "(rule 5 in docs/rules.md)"
         )
     if parent is not None and parent.status.is_terminal:
         raise Conflict(
             f"Parent step {parent.id} has ended ({parent.status}): "
-            "sub-steps can only be added under a started step (rule 5)"
+            "sub-steps can only be added under a started step (rule 5 in docs/rules.md)"
         )
     if parent is not None and parent.depth >= limits.MAX_STEP_DEPTH:
         raise Invalid(

@@ -10,10 +10,11 @@ condition and returns the item as it now is, from which the caller decides again
 
 from __future__ import annotations
 
-import functools
 import os
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -51,8 +52,28 @@ class _Uncertain(Unavailable):
     """DynamoDB's answer was lost: the request may have been applied."""
 
 
-@functools.cache
+_made: DynamoDBClient | None = None
+_making = threading.Lock()
+
+
 def client() -> DynamoDBClient:
+    """This execution environment's one DynamoDB client, made on first use. A listing's threads may ask for it
+    at once: it is made once (making one takes longer than a query)."""
+    global _made  # noqa: PLW0603 - one client per execution environment
+    if _made is None:
+        with _making:
+            if _made is None:
+                _made = _new_client()
+    return _made
+
+
+def forget_client() -> None:
+    """Make the next ``client()`` a new one (tests: after moto starts, or the endpoint changes)."""
+    global _made  # noqa: PLW0603
+    _made = None
+
+
+def _new_client() -> DynamoDBClient:
     # botocore directly: boto3's own import costs a cold start more than the whole rest of a route.
     import botocore.config
     import botocore.session
@@ -70,6 +91,32 @@ def client() -> DynamoDBClient:
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     session = botocore.session.get_session()
     return session.create_client("dynamodb", region_name=region, config=config)  # type: ignore[return-value]
+
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def _threads() -> ThreadPoolExecutor:
+    """This execution environment's threads for calls made at once, started on first use (starting threads
+    for each request would cost more than the calls they wait on)."""
+    global _pool  # noqa: PLW0603 - one pool per execution environment
+    if _pool is None:
+        with _making:
+            if _pool is None:
+                _pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="dynamodb")
+    return _pool
+
+
+def in_parallel[T, R](work: Callable[[T], R], inputs: Sequence[T]) -> list[R]:
+    """``work`` on every input at once."""
+    if len(inputs) <= 1:
+        return [work(item) for item in inputs]
+    return list(_threads().map(work, inputs))
+
+
+def in_background[R](work: Callable[[], R]) -> Future[R]:
+    """``work`` started now, for the caller to wait for when it needs the result."""
+    return _threads().submit(work)
 
 
 def _found(stored: list[Any]) -> tuple[Job | None, Step | None]:

@@ -11,7 +11,6 @@ import heapq
 import time
 import uuid
 from collections.abc import Collection, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -84,10 +83,7 @@ class DynamoDBStore:
     def _batch_get(self, keys: Sequence[Item]) -> list[Any]:
         """The items that exist under ``keys``, strongly consistent, in parallel batches."""
         chunks = [keys[start : start + _BATCH_GET_SIZE] for start in range(0, len(keys), _BATCH_GET_SIZE)]
-        if len(chunks) <= 1:
-            return self._batch_get_chunk(chunks[0]) if chunks else []
-        with ThreadPoolExecutor(max_workers=min(len(chunks), 8)) as pool:
-            return [item for found in pool.map(self._batch_get_chunk, chunks) for item in found]
+        return [item for found in calls.in_parallel(self._batch_get_chunk, chunks) for item in found]
 
     def _batch_get_chunk(self, keys: Sequence[Item]) -> list[Any]:
         request: Any = {self.table_name: {"Keys": list(keys), "ConsistentRead": True}}
@@ -139,18 +135,16 @@ class DynamoDBStore:
             "ConsistentRead": True,
             "Limit": limit + 1,
         }
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            job_read = pool.submit(self.get_job, job_id)
-            steps: list[Step] = []
-            while len(steps) <= limit:
-                reply = read(lambda: self.client.query(**query))
-                steps += map(items.step_from_item, reply.get("Items", []))
-                last = reply.get("LastEvaluatedKey")
-                if last is None:
-                    break
-                query["ExclusiveStartKey"] = last
-            job = job_read.result()
-        return job, steps[:limit], len(steps) > limit
+        job_read = calls.in_background(lambda: self.get_job(job_id))
+        steps: list[Step] = []
+        while len(steps) <= limit:
+            reply = read(lambda: self.client.query(**query))
+            steps += map(items.step_from_item, reply.get("Items", []))
+            last = reply.get("LastEvaluatedKey")
+            if last is None:
+                break
+            query["ExclusiveStartKey"] = last
+        return job_read.result(), steps[:limit], len(steps) > limit
 
     def list_jobs(
         self, query: JobQuery, limit: int, after: JobPosition | None, now: int
@@ -305,8 +299,7 @@ class DynamoDBStore:
                 query["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
             return found[:most]
 
-        with ThreadPoolExecutor(max_workers=listing.SHARDS) as pool:
-            return [job_id for ids in pool.map(shard, range(listing.SHARDS)) for job_id in ids]
+        return [job_id for ids in calls.in_parallel(shard, range(listing.SHARDS)) for job_id in ids]
 
     def delete_expired_job(self, job_id: str, now: int) -> bool:
         try:
@@ -387,8 +380,7 @@ class _Merge:
         self._store, self._entry, self._batch = store, entry, batch
         self._after = None if after is None else listing.listed_at(after.start_time, after.job_id)
         keys = entry.keys()
-        with ThreadPoolExecutor(max_workers=len(keys)) as pool:
-            first = list(pool.map(lambda key: self._query(key, None), keys))
+        first = calls.in_parallel(lambda key: self._query(key, None), keys)
         self._merged = heapq.merge(
             *(self._shard(key, page) for key, page in zip(keys, first, strict=True)),
             key=lambda item: item[listing.SORT_KEY]["S"],

@@ -79,7 +79,7 @@ test: setup lint typecheck sam-validate sam-build unit  ## The whole test suite 
 layer-requirements: .venv/.synced  ## Rewrite layers/shared/requirements.txt from uv.lock
 	$(RUN) python tools/layer_requirements.py
 
-bench: .venv/.synced $(DYNAMODB_LOCAL)  ## Benchmark: round trips, capacity, overhead, cold starts, scaling (JOBS=)
+bench: .venv/.synced $(DYNAMODB_LOCAL)  ## Benchmark: round trips, billed units, overhead, cold starts, scaling (JOBS=, PLUGINS=)
 	$(RUN) python -m bench
 
 openapi: .venv/.synced  ## Rewrite openapi/openapi.json from the models

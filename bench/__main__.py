@@ -85,6 +85,9 @@ BUDGETS: dict[str, Any] = {
     "ended_steps_ratio": 1.2,
     "cold_start_ratio": 1.5,  # the write functions: no worse than before the storage redesign (1.28-1.42)
     "handler_p50_ms": 1.0,
+    # A page of jobs queries the eight shards of its index at once, on threads: handing eight calls to
+    # threads and back costs ~0.3 ms of the handler's own time here, and saves seven round trips.
+    "handler_p50_ms_list_jobs": 2.0,
     "list_page_ratio": 1.5,
     "end_job_ratio": 1.5,
 }
@@ -616,10 +619,9 @@ def _budgets(report: dict[str, Any]) -> list[dict[str, Any]]:
     for name, figures in sorted(report["cold_start"].items()):
         if name in writes:
             checks.append(_check(f"cold start ratio, {name}", BUDGETS["cold_start_ratio"], figures["ratio"]))
-    checks += [
-        _check(f"handler p50 ms, {route}", BUDGETS["handler_p50_ms"], figures["handler_p50_ms"])
-        for route, figures in routes.items()
-    ]
+    for route, figures in routes.items():
+        most = BUDGETS["handler_p50_ms_list_jobs" if route == "list jobs" else "handler_p50_ms"]
+        checks.append(_check(f"handler p50 ms, {route}", most, figures["handler_p50_ms"]))
     checks.append(
         _check("list page, 100k vs 1k jobs", BUDGETS["list_page_ratio"], report["list_jobs"]["ratio"])
     )

@@ -74,3 +74,59 @@ def test_the_python_and_shell_examples_run_as_written(local_api: LocalApi, tmp_p
     assert statuses["Back up VM db01"] == "finished"
     assert statuses["Restore VM db01"] == "finished"
     assert statuses["Verify the image"] == "failed"
+
+
+def _local(example: str, api: LocalApi) -> str:
+    """An example as written, pointed at this server: its port, and the region it checks signatures for."""
+    return example.replace("127.0.0.1:3000", api.host).replace("us-east-1", api.region)
+
+
+def _descriptions(api: LocalApi) -> list[str]:
+    return [job["description"] for job in api.send("GET", "/jobs", query=[("max", "20")]).data["job"]]
+
+
+def test_the_botocore_example_runs_as_written(local_api: LocalApi) -> None:
+    """Call it from a plug-in: the SigV4 example, with the stack's ApiUrl replaced by the local server's."""
+    example = _example("botocore")
+    assert example.count('API = "https://abc123.execute-api.eu-west-1.amazonaws.com/api"') == 1
+    code = example.replace("https://abc123.execute-api.eu-west-1.amazonaws.com/api", local_api.base)
+    assert local_api.region == "eu-west-1"  # the example signs for the region it names
+    ran = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], env=_environment(local_api), capture_output=True, text=True, check=False
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert _descriptions(local_api)[0] == "Back up VM db01"
+
+
+def test_the_awscurl_example_runs_as_written(local_api: LocalApi, tmp_path: Path) -> None:
+    """Run it locally: awscurl, from a checkout whose .xtasks/ holds the local credentials."""
+    assert local_api.state is not None
+    (tmp_path / ".xtasks").symlink_to(local_api.state)
+    environment = {k: v for k, v in _environment(local_api).items() if not k.startswith("AWS_")}
+    bash = shutil.which("bash")
+    assert bash is not None
+    ran = subprocess.run(  # noqa: S603
+        [bash, "-e", "-c", _local(_example("awscurl"), local_api)],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    created, end = json.JSONDecoder().raw_decode(ran.stdout)  # the add's reply, then the listing's
+    listed = json.loads(ran.stdout[end:])
+    assert created["description"] == "Back up VM db01"
+    assert created["id"] in [job["id"] for job in listed["job"]]
+
+
+def test_the_ovirt_sdk_example_runs_as_written(open_api: LocalApi) -> None:
+    """An oVirt plug-in unchanged, against AUTH=none."""
+    ran = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", _local(_example("ovirt"), open_api)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert _descriptions(open_api)[0] == "Back up VM db01"

@@ -6,15 +6,15 @@ credentials, prints how to call it and serves until Ctrl-C, then stops everythin
 
 from __future__ import annotations
 
-import argparse
+import errno
 import os
 import signal
+import socketserver
 import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
@@ -22,6 +22,7 @@ from types import FrameType
 from xtasks_local import credentials, schedules, storage, streams
 from xtasks_local.gateway import Gateway, HttpRequest, HttpResponse
 from xtasks_local.iam import ADMIN
+from xtasks_local.options import Options, parse_options
 from xtasks_local.template import ROOT, TABLE, Template
 
 TABLE_NAME = "external-tasks-local"
@@ -29,78 +30,6 @@ TABLE_NAME = "external-tasks-local"
 PAGE_TOKEN_SECRET_ARN = "arn:aws:secretsmanager:local:123456789012:secret:xtasks-local-page-tokens"  # noqa: S105
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 WATCHED = ("functions", "layers", "local", "template.yaml")
-
-
-@dataclass(frozen=True, slots=True)
-class Options:
-    port: int
-    auth: str  # sigv4 | none
-    region: str
-    dynamodb_endpoint: str | None
-    reload: bool
-    parameters: dict[str, str]
-    state_dir: Path
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def _parameters(text: str) -> dict[str, str]:
-    """``Name=Value Name=Value`` as ``sam deploy --parameter-overrides`` takes them."""
-    pairs = {}
-    for item in text.split():
-        name, equals, value = item.partition("=")
-        if not equals:
-            raise SystemExit(f"parameter override {item!r} is not Name=Value")
-        pairs[name] = value
-    return pairs
-
-
-def parse_options(argv: Sequence[str] | None = None) -> Options:
-    environ = {name: value for name, value in os.environ.items() if value.strip()}  # empty counts as unset
-    parser = argparse.ArgumentParser(prog="xtasks-local", description=__doc__)
-    parser.add_argument(
-        "--port", type=int, default=int(environ.get("PORT", "3000")), help="default 3000 ($PORT)"
-    )
-    parser.add_argument(
-        "--auth",
-        choices=("sigv4", "none"),
-        default=environ.get("AUTH", "sigv4"),
-        help="sigv4 checks signatures and permissions; none: every caller is the local administrator ($AUTH)",
-    )
-    parser.add_argument(
-        "--region", default=environ.get("REGION", "us-east-1"), help="signing region ($REGION)"
-    )
-    parser.add_argument(
-        "--dynamodb-endpoint",
-        default=environ.get("DYNAMODB_ENDPOINT") or None,
-        help="use this DynamoDB instead of starting DynamoDB Local ($DYNAMODB_ENDPOINT)",
-    )
-    parser.add_argument(
-        "--reload",
-        action="store_true",
-        default=_truthy(environ.get("RELOAD")),
-        help="restart on code changes",
-    )
-    parser.add_argument(
-        "--parameter-overrides",
-        default=environ.get("PARAMETERS", ""),
-        help="template parameters, e.g. 'SucceededJobCleanupMinutes=0.1' ($PARAMETERS)",
-    )
-    parser.add_argument(
-        "--state-dir", type=Path, default=Path(environ.get("XTASKS_STATE_DIR", ROOT / ".xtasks"))
-    )
-    args = parser.parse_args(argv)
-    return Options(
-        port=args.port,
-        auth=args.auth,
-        region=args.region,
-        dynamodb_endpoint=args.dynamodb_endpoint,
-        reload=args.reload,
-        parameters=_parameters(args.parameter_overrides),
-        state_dir=args.state_dir,
-    )
 
 
 def configure_functions(template: Template, options: Options, endpoint: str) -> None:
@@ -186,22 +115,53 @@ class _RequestHandler(BaseHTTPRequestHandler):
         """Requests are logged by _serve, one line each."""
 
 
+class PortUnavailable(Exception):
+    """The port cannot be listened on; the message says why, in one line."""
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    allow_reuse_address = True
+    allow_reuse_address = True  # a port left in TIME_WAIT by the last run, never one another server holds
+    allow_reuse_port = False
+    gateway: Gateway  # set by serve, before the first request is accepted
 
-    def __init__(self, port: int, gateway: Gateway) -> None:
+    def __init__(self, port: int) -> None:
         super().__init__(("127.0.0.1", port), _RequestHandler)
-        self.gateway = gateway
+
+    def server_bind(self) -> None:
+        """Bind without HTTPServer's reverse lookup of the host name (seconds on some machines)."""
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = "127.0.0.1", self.server_address[1]
 
 
-def serve(options: Options, endpoint: str, local: credentials.LocalCredentials | None = None) -> None:
-    """Serve the API until interrupted (the storage is already running at ``endpoint``)."""
+def listen(port: int) -> _Server:
+    """The server, bound to 127.0.0.1:``port`` and listening, or PortUnavailable at once."""
+    try:
+        return _Server(port)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise PortUnavailable(
+                f"port {port} on 127.0.0.1 is already in use: stop what listens there, or choose another "
+                "port (PORT= or --port)"
+            ) from None
+        raise PortUnavailable(f"cannot listen on 127.0.0.1:{port}: {error.strerror or error}") from None
+
+
+def serve(
+    options: Options,
+    endpoint: str,
+    local: credentials.LocalCredentials | None = None,
+    server: _Server | None = None,
+) -> None:
+    """Serve the API until interrupted (the storage is already running at ``endpoint``) on ``server``, or
+    on a server of its own."""
+    if server is None:
+        server = listen(options.port)
     template = Template()
     configure_functions(template, options, endpoint)
     local = local or credentials.ensure(options.state_dir, options.region)
     hosts = [f"127.0.0.1:{options.port}", f"localhost:{options.port}"]
-    gateway = Gateway(
+    server.gateway = Gateway(
         template,
         region=options.region,
         credentials=local,
@@ -211,7 +171,7 @@ def serve(options: Options, endpoint: str, local: credentials.LocalCredentials |
     mappings = streams.start(template, TABLE_NAME, endpoint, options.region)
     scheduled = schedules.start(template)
     try:
-        with _Server(options.port, gateway) as server:
+        with server:
             server.serve_forever()
     finally:
         for mapping in mappings:
@@ -286,20 +246,26 @@ def banner(options: Options, local: credentials.LocalCredentials, description: s
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    """The README's run command."""
-    options = parse_options(argv)
+    """The README's run command. Its settings and its port are checked before anything starts."""
+    options = parse_options(argv, description=__doc__)
+    try:
+        server = listen(options.port)
+    except PortUnavailable as error:
+        sys.stderr.write(f"xtasks-local: {error}\n")
+        return 1
     template = Template()
-    with _interruptible():
+    with _interruptible(), server:
         store = storage.start(options.region, options.dynamodb_endpoint)
         try:
             storage.create_table(storage.client(store.endpoint, options.region), template, TABLE_NAME)
             local = credentials.ensure(options.state_dir, options.region)
             sys.stderr.write(banner(options, local, store.description) + "\n")
             if options.reload:
+                server.server_close()  # the child process listens in its place
                 passed = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--reload"]
                 _supervise(passed, store.endpoint)
             else:
-                serve(options, store.endpoint, local)
+                serve(options, store.endpoint, local, server)
         finally:
             store.stop()
             sys.stderr.write("stopped\n")
@@ -310,6 +276,11 @@ def serve_child(argv: Sequence[str]) -> int:
     """``python -m xtasks_local serve …``: the process _supervise restarts on code changes."""
     options = parse_options(argv)
     assert options.dynamodb_endpoint is not None
+    try:
+        server = listen(options.port)
+    except PortUnavailable as error:
+        sys.stderr.write(f"xtasks-local: {error}\n")
+        return 1
     with _interruptible():
-        serve(options, options.dynamodb_endpoint)
+        serve(options, options.dynamodb_endpoint, server=server)
     return 0

@@ -17,6 +17,7 @@ from xtasks_local.template import ROOT
 
 AUTH_MODES = ("sigv4", "none")  # exactly these words: no case folding, no synonyms
 DEFAULT_PORT = 3000
+DEFAULT_READ_TIMEOUT = 20.0  # seconds a request's next bytes may take to arrive before it is answered 408
 _PORT = re.compile(r"[0-9]{1,5}")
 
 
@@ -29,6 +30,7 @@ class Options:
     reload: bool
     parameters: dict[str, str]
     state_dir: Path
+    read_timeout: float = DEFAULT_READ_TIMEOUT
 
 
 class InvalidOption(ValueError):
@@ -73,6 +75,19 @@ def port_number(value: str | None, said: str = "PORT") -> int:
     return int(value)
 
 
+def seconds(value: str | None, said: str = "READ_TIMEOUT") -> float:
+    """A read timeout: a positive number of seconds."""
+    if value is None:
+        return DEFAULT_READ_TIMEOUT
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if not 0 < number < 3600:  # NaN fails too
+        raise InvalidOption(f"{said} is not valid: READ_TIMEOUT must be a number of seconds, above 0")
+    return number
+
+
 def parameter_overrides(text: str) -> dict[str, str]:
     """``Name=Value Name=Value`` as ``sam deploy --parameter-overrides`` takes them."""
     pairs = {}
@@ -104,6 +119,11 @@ def _parser(description: str | None) -> argparse.ArgumentParser:
         help="template parameters, e.g. 'SucceededJobCleanupMinutes=0.1' ($PARAMETERS)",
     )
     parser.add_argument("--state-dir", help="where the local credentials are kept ($XTASKS_STATE_DIR)")
+    parser.add_argument(
+        "--read-timeout",
+        help=f"seconds a request's next bytes may take before it is answered 408, default "
+        f"{DEFAULT_READ_TIMEOUT:.0f} ($READ_TIMEOUT)",
+    )
     return parser
 
 
@@ -121,6 +141,7 @@ def parse_options(
     try:
         port = port_number(*_given(args.port, env, "PORT"))
         auth = auth_mode(*_given(args.auth, env, "AUTH"))
+        read_timeout = seconds(*_given(args.read_timeout, env, "READ_TIMEOUT"))
         parameters = parameter_overrides(_either(args.parameter_overrides, env, "PARAMETERS", ""))
     except InvalidOption as error:
         parser.exit(2, f"xtasks-local: {error}\n")
@@ -132,4 +153,5 @@ def parse_options(
         reload=args.reload or _truthy(env.get("RELOAD")),
         parameters=parameters,
         state_dir=Path(_either(args.state_dir, env, "XTASKS_STATE_DIR", str(ROOT / ".xtasks"))),
+        read_timeout=read_timeout,
     )

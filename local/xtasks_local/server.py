@@ -6,23 +6,26 @@ credentials, prints how to call it and serves until Ctrl-C, then stops everythin
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import json
 import os
 import signal
 import socketserver
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 
-from xtasks_local import credentials, schedules, storage, streams
+from xtasks_local import credentials, framing, schedules, storage, streams
 from xtasks_local.gateway import Gateway, HttpRequest, HttpResponse
 from xtasks_local.iam import ADMIN
-from xtasks_local.options import Options, parse_options
+from xtasks_local.options import DEFAULT_READ_TIMEOUT, Options, parse_options
 from xtasks_local.template import ROOT, TABLE, Template
 
 TABLE_NAME = "external-tasks-local"
@@ -63,46 +66,59 @@ class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, and 100-continue for clients that wait for it
     server: _Server
 
-    def _read_body(self) -> bytes | None:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline().strip():
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-                if sum(map(len, chunks)) > MAX_REQUEST_BYTES:
-                    return None
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_REQUEST_BYTES:
-            return None
-        return self.rfile.read(length) if length else b""
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.read_timeout)  # every read and write, bodies included
 
-    def _serve(self) -> None:
-        started = time.monotonic()
-        body = self._read_body()
-        if body is None:
+    def _respond(self) -> HttpResponse:
+        try:
+            framing.check_head(self.requestline, self.headers)
+            body = framing.read_body(self.rfile, self.headers, MAX_REQUEST_BYTES)
+        except framing.Unreadable as refused:
             self.close_connection = True
-            response = HttpResponse(
-                413, [("Content-Type", "application/json")], b'{"message":"Request Too Long"}'
-            )
-        else:
-            request = HttpRequest(
-                self.command, self.path, list(self.headers.items()), body, self.client_address[0]
-            )
-            response = self.server.gateway.handle(request)
+            return _json_error(refused.status, refused.message)
+        request = HttpRequest(
+            self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+        )
+        try:
+            return self.server.gateway.handle(request)
+        except Exception:  # a fault of this server's own: answered as API Gateway answers its own
+            traceback.print_exc()
+            return _json_error(500, "Internal server error")
+
+    def _send(self, response: HttpResponse) -> None:
+        if self.request_version == "HTTP/0.9":  # a request line without a version: answered in HTTP/1.1
+            self.request_version = "HTTP/1.1"
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
+
+    def _serve(self) -> None:
+        started = time.monotonic()
+        response = self._respond()
+        try:
+            self._send(response)
+        except OSError as error:  # the client has gone: nobody is left to answer
+            self.close_connection = True
+            sys.stderr.write(f"{self.command} {self.path!r}: the reply could not be sent ({error})\n")
+            return
         elapsed = (time.monotonic() - started) * 1000
-        sys.stderr.write(f"{self.command} {self.path} -> {response.status} ({elapsed:.0f} ms)\n")
+        sys.stderr.write(f"{self.command} {self.path!r} -> {response.status} ({elapsed:.0f} ms)\n")
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a malformed request line, headers too long): a JSON body, as this
+        server's other refusals, instead of an HTML page."""
+        self.close_connection = True
+        response = _json_error(code, message or self.responses.get(code, ("Bad Request",))[0])
+        self.command = self.command or "GET"
+        with contextlib.suppress(OSError):
+            self._send(response)
 
     def __getattr__(self, name: str) -> object:
         """Every method, TRACE and made-up ones included, goes to the gateway (which answers 403 for a
@@ -115,6 +131,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         """Requests are logged by _serve, one line each."""
 
 
+def _json_error(status: int, message: str) -> HttpResponse:
+    return HttpResponse(
+        status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode()
+    )
+
+
 class PortUnavailable(Exception):
     """The port cannot be listened on; the message says why, in one line."""
 
@@ -125,7 +147,8 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_port = False
     gateway: Gateway  # set by serve, before the first request is accepted
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, read_timeout: float) -> None:
+        self.read_timeout = read_timeout
         super().__init__(("127.0.0.1", port), _RequestHandler)
 
     def server_bind(self) -> None:
@@ -134,10 +157,10 @@ class _Server(ThreadingHTTPServer):
         self.server_name, self.server_port = "127.0.0.1", self.server_address[1]
 
 
-def listen(port: int) -> _Server:
+def listen(port: int, read_timeout: float = DEFAULT_READ_TIMEOUT) -> _Server:
     """The server, bound to 127.0.0.1:``port`` and listening, or PortUnavailable at once."""
     try:
-        return _Server(port)
+        return _Server(port, read_timeout)
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             raise PortUnavailable(
@@ -156,7 +179,7 @@ def serve(
     """Serve the API until interrupted (the storage is already running at ``endpoint``) on ``server``, or
     on a server of its own."""
     if server is None:
-        server = listen(options.port)
+        server = listen(options.port, options.read_timeout)
     template = Template()
     configure_functions(template, options, endpoint)
     local = local or credentials.ensure(options.state_dir, options.region)
@@ -249,7 +272,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     """The README's run command. Its settings and its port are checked before anything starts."""
     options = parse_options(argv, description=__doc__)
     try:
-        server = listen(options.port)
+        server = listen(options.port, options.read_timeout)
     except PortUnavailable as error:
         sys.stderr.write(f"xtasks-local: {error}\n")
         return 1
@@ -277,7 +300,7 @@ def serve_child(argv: Sequence[str]) -> int:
     options = parse_options(argv)
     assert options.dynamodb_endpoint is not None
     try:
-        server = listen(options.port)
+        server = listen(options.port, options.read_timeout)
     except PortUnavailable as error:
         sys.stderr.write(f"xtasks-local: {error}\n")
         return 1

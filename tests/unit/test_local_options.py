@@ -8,9 +8,9 @@ import socket
 import pytest
 
 from xtasks_local import server, storage
-from xtasks_local.options import DEFAULT_PORT, parse_options
+from xtasks_local.options import DEFAULT_PORT, DEFAULT_READ_TIMEOUT, parse_options
 
-SETTINGS = ("PORT", "AUTH", "REGION", "DYNAMODB_ENDPOINT", "RELOAD", "PARAMETERS")
+SETTINGS = ("PORT", "AUTH", "REGION", "DYNAMODB_ENDPOINT", "RELOAD", "PARAMETERS", "READ_TIMEOUT")
 
 
 def _refusal(capsys: pytest.CaptureFixture[str], argv: list[str], environ: dict[str, str]) -> str:
@@ -73,6 +73,18 @@ def test_the_port_defaults_to_3000_and_reads_port() -> None:
     assert parse_options([], {}).port == DEFAULT_PORT
     assert parse_options([], {"PORT": "8123"}).port == 8123
     assert parse_options(["--port", "65535"], {"PORT": "8123"}).port == 65535
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "soon", "3600"])
+def test_a_read_timeout_that_is_no_positive_number_is_refused(
+    capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    assert "READ_TIMEOUT" in _refusal(capsys, [], {"READ_TIMEOUT": value})
+
+
+def test_the_read_timeout_defaults_to_twenty_seconds() -> None:
+    assert parse_options([], {}).read_timeout == DEFAULT_READ_TIMEOUT == 20
+    assert parse_options(["--read-timeout", "0.5"], {}).read_timeout == 0.5
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The local server is as strict as API Gateway (issue 10): settings and port checked before anything
 starts; every malformed request answered (400, 403, 408), never dropped; no body acted on unless every
-byte of it arrived.
+byte of it arrived; routes matched on the path as sent, %2F and %0A included.
 
 Framing faults are sent over raw sockets, on requests signed as a plug-in signs them: were the fault
 ignored, the request would be served, so "nothing was created" means the fault was caught.
@@ -262,6 +262,59 @@ def test_a_malformed_request_line_or_header_section_gets_a_json_400(
     reply = _exchange(local_api, request_head)
     assert reply.status == 400, reply.body
     assert reply.message
+
+
+def _job(api: LocalApi) -> str:
+    created = api.send("POST", "/jobs", body={"description": "Routed on the raw path"})
+    assert created.status == 201, created.body
+    job_id: str = created.data["id"]
+    return job_id
+
+
+def _missing_route(reply: object) -> None:
+    assert reply.status == 403, reply.body  # type: ignore[attr-defined]
+    assert reply.header("x-amzn-ErrorType") == "MissingAuthenticationTokenException"  # type: ignore[attr-defined]
+
+
+def test_an_encoded_slash_is_not_a_path_separator_so_it_cannot_end_a_job(local_api: LocalApi) -> None:
+    """POST /jobs/{id}%2Fend is POST /jobs/{job_id} with job_id "{id}/end": a route the API lacks."""
+    job_id = _job(local_api)
+    _missing_route(local_api.send("POST", f"/jobs/{job_id}%2Fend", root="action", body={"succeeded": True}))
+    _missing_route(local_api.send("POST", f"/jobs/{job_id}%2Fsteps", root="step", body={"description": "x"}))
+    read = local_api.send("GET", f"/jobs/{job_id}", query=[("follow", "steps")], profile="reader")
+    assert read.data["status"] == "started"
+    assert read.data["steps"]["step"] == []
+
+
+def test_an_encoded_slash_stays_inside_its_path_parameter(local_api: LocalApi) -> None:
+    """GET /jobs/{id}%2Fend is GET /jobs/{job_id}, job_id "{id}/end": not a job id, so the function's 404."""
+    job_id = _job(local_api)
+    reply = local_api.send("GET", f"/jobs/{job_id}%2Fend", profile="reader")
+    assert reply.status == 404, reply.body
+    assert f"{job_id}/end" in reply.body
+
+
+def test_path_parameters_are_percent_decoded_once_after_matching(local_api: LocalApi) -> None:
+    job_id = _job(local_api)
+    once = local_api.send("GET", f"/jobs/{job_id.replace('-', '%2D')}", profile="reader")
+    assert once.status == 200, once.body
+    assert once.data["id"] == job_id
+    twice = local_api.send("GET", f"/jobs/{job_id.replace('-', '%252D')}", profile="reader")
+    assert twice.status == 404, twice.body
+
+
+def test_an_encoded_line_break_matches_no_route(local_api: LocalApi) -> None:
+    """``/jobs%0A`` is not ``/jobs``: no listing, no job created; inside a parameter it is no job id."""
+    _missing_route(local_api.send("GET", "/jobs%0A", profile="reader"))
+    _missing_route(local_api.send("GET", "/capabilities%0A", profile="reader"))
+    marker = _marker()
+    created = local_api.send(
+        "POST", "/jobs%0A", body={"description": "x"}, headers=[("Correlation-Id", marker)]
+    )
+    _missing_route(created)
+    assert _created(local_api, marker) == []
+    job_id = _job(local_api)
+    assert local_api.send("GET", f"/jobs/{job_id}%0A", profile="reader").status == 404
 
 
 def _local_server(

@@ -92,11 +92,14 @@ class Gateway:
         raw_path, _, raw_query = request.target.partition("?")
         if raw_path != STAGE_PREFIX and not raw_path.startswith(STAGE_PREFIX + "/"):
             return _gateway_error(403, "ForbiddenException", "Forbidden")
-        path = unquote(raw_path[len(STAGE_PREFIX) :]) or "/"
+        # Routed on the path as sent: %2F inside a segment is no separator, %0A no line end. Each path
+        # parameter is then percent-decoded, once; the event's path stays as sent, as API Gateway's does.
+        path = raw_path[len(STAGE_PREFIX) :] or "/"
         match = self.template.match(request.method, path)
         if match is None:
             return _gateway_error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
-        route, parameters = match
+        route, raw_parameters = match
+        parameters = {name: unquote(value) for name, value in raw_parameters.items()}
 
         if self.check_signatures:
             try:

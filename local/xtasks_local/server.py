@@ -6,22 +6,26 @@ credentials, prints how to call it and serves until Ctrl-C, then stops everythin
 
 from __future__ import annotations
 
-import argparse
+import contextlib
+import errno
+import json
 import os
 import signal
+import socketserver
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 
-from xtasks_local import credentials, schedules, storage, streams
+from xtasks_local import credentials, framing, schedules, storage, streams
 from xtasks_local.gateway import Gateway, HttpRequest, HttpResponse
 from xtasks_local.iam import ADMIN
+from xtasks_local.options import DEFAULT_READ_TIMEOUT, Options, parse_options
 from xtasks_local.template import ROOT, TABLE, Template
 
 TABLE_NAME = "external-tasks-local"
@@ -29,78 +33,6 @@ TABLE_NAME = "external-tasks-local"
 PAGE_TOKEN_SECRET_ARN = "arn:aws:secretsmanager:local:123456789012:secret:xtasks-local-page-tokens"  # noqa: S105
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 WATCHED = ("functions", "layers", "local", "template.yaml")
-
-
-@dataclass(frozen=True, slots=True)
-class Options:
-    port: int
-    auth: str  # sigv4 | none
-    region: str
-    dynamodb_endpoint: str | None
-    reload: bool
-    parameters: dict[str, str]
-    state_dir: Path
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def _parameters(text: str) -> dict[str, str]:
-    """``Name=Value Name=Value`` as ``sam deploy --parameter-overrides`` takes them."""
-    pairs = {}
-    for item in text.split():
-        name, equals, value = item.partition("=")
-        if not equals:
-            raise SystemExit(f"parameter override {item!r} is not Name=Value")
-        pairs[name] = value
-    return pairs
-
-
-def parse_options(argv: Sequence[str] | None = None) -> Options:
-    environ = {name: value for name, value in os.environ.items() if value.strip()}  # empty counts as unset
-    parser = argparse.ArgumentParser(prog="xtasks-local", description=__doc__)
-    parser.add_argument(
-        "--port", type=int, default=int(environ.get("PORT", "3000")), help="default 3000 ($PORT)"
-    )
-    parser.add_argument(
-        "--auth",
-        choices=("sigv4", "none"),
-        default=environ.get("AUTH", "sigv4"),
-        help="sigv4 checks signatures and permissions; none: every caller is the local administrator ($AUTH)",
-    )
-    parser.add_argument(
-        "--region", default=environ.get("REGION", "us-east-1"), help="signing region ($REGION)"
-    )
-    parser.add_argument(
-        "--dynamodb-endpoint",
-        default=environ.get("DYNAMODB_ENDPOINT") or None,
-        help="use this DynamoDB instead of starting DynamoDB Local ($DYNAMODB_ENDPOINT)",
-    )
-    parser.add_argument(
-        "--reload",
-        action="store_true",
-        default=_truthy(environ.get("RELOAD")),
-        help="restart on code changes",
-    )
-    parser.add_argument(
-        "--parameter-overrides",
-        default=environ.get("PARAMETERS", ""),
-        help="template parameters, e.g. 'SucceededJobCleanupMinutes=0.1' ($PARAMETERS)",
-    )
-    parser.add_argument(
-        "--state-dir", type=Path, default=Path(environ.get("XTASKS_STATE_DIR", ROOT / ".xtasks"))
-    )
-    args = parser.parse_args(argv)
-    return Options(
-        port=args.port,
-        auth=args.auth,
-        region=args.region,
-        dynamodb_endpoint=args.dynamodb_endpoint,
-        reload=args.reload,
-        parameters=_parameters(args.parameter_overrides),
-        state_dir=args.state_dir,
-    )
 
 
 def configure_functions(template: Template, options: Options, endpoint: str) -> None:
@@ -134,46 +66,59 @@ class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, and 100-continue for clients that wait for it
     server: _Server
 
-    def _read_body(self) -> bytes | None:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline().strip():
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-                if sum(map(len, chunks)) > MAX_REQUEST_BYTES:
-                    return None
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_REQUEST_BYTES:
-            return None
-        return self.rfile.read(length) if length else b""
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.read_timeout)  # every read and write, bodies included
 
-    def _serve(self) -> None:
-        started = time.monotonic()
-        body = self._read_body()
-        if body is None:
+    def _respond(self) -> HttpResponse:
+        try:
+            framing.check_head(self.requestline, self.headers)
+            body = framing.read_body(self.rfile, self.headers, MAX_REQUEST_BYTES)
+        except framing.Unreadable as refused:
             self.close_connection = True
-            response = HttpResponse(
-                413, [("Content-Type", "application/json")], b'{"message":"Request Too Long"}'
-            )
-        else:
-            request = HttpRequest(
-                self.command, self.path, list(self.headers.items()), body, self.client_address[0]
-            )
-            response = self.server.gateway.handle(request)
+            return _json_error(refused.status, refused.message)
+        request = HttpRequest(
+            self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+        )
+        try:
+            return self.server.gateway.handle(request)
+        except Exception:  # a fault of this server's own: answered as API Gateway answers its own
+            traceback.print_exc()
+            return _json_error(500, "Internal server error")
+
+    def _send(self, response: HttpResponse) -> None:
+        if self.request_version == "HTTP/0.9":  # a request line without a version: answered in HTTP/1.1
+            self.request_version = "HTTP/1.1"
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
+
+    def _serve(self) -> None:
+        started = time.monotonic()
+        response = self._respond()
+        try:
+            self._send(response)
+        except OSError as error:  # the client has gone: nobody is left to answer
+            self.close_connection = True
+            sys.stderr.write(f"{self.command} {self.path!r}: the reply could not be sent ({error})\n")
+            return
         elapsed = (time.monotonic() - started) * 1000
-        sys.stderr.write(f"{self.command} {self.path} -> {response.status} ({elapsed:.0f} ms)\n")
+        sys.stderr.write(f"{self.command} {self.path!r} -> {response.status} ({elapsed:.0f} ms)\n")
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a malformed request line, headers too long): a JSON body, as this
+        server's other refusals, instead of an HTML page."""
+        self.close_connection = True
+        response = _json_error(code, message or self.responses.get(code, ("Bad Request",))[0])
+        self.command = self.command or "GET"
+        with contextlib.suppress(OSError):
+            self._send(response)
 
     def __getattr__(self, name: str) -> object:
         """Every method, TRACE and made-up ones included, goes to the gateway (which answers 403 for a
@@ -186,22 +131,60 @@ class _RequestHandler(BaseHTTPRequestHandler):
         """Requests are logged by _serve, one line each."""
 
 
+def _json_error(status: int, message: str) -> HttpResponse:
+    return HttpResponse(
+        status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode()
+    )
+
+
+class PortUnavailable(Exception):
+    """The port cannot be listened on; the message says why, in one line."""
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    allow_reuse_address = True
+    allow_reuse_address = True  # a port left in TIME_WAIT by the last run, never one another server holds
+    allow_reuse_port = False
+    gateway: Gateway  # set by serve, before the first request is accepted
 
-    def __init__(self, port: int, gateway: Gateway) -> None:
+    def __init__(self, port: int, read_timeout: float) -> None:
+        self.read_timeout = read_timeout
         super().__init__(("127.0.0.1", port), _RequestHandler)
-        self.gateway = gateway
+
+    def server_bind(self) -> None:
+        """Bind without HTTPServer's reverse lookup of the host name (seconds on some machines)."""
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = "127.0.0.1", self.server_address[1]
 
 
-def serve(options: Options, endpoint: str, local: credentials.LocalCredentials | None = None) -> None:
-    """Serve the API until interrupted (the storage is already running at ``endpoint``)."""
+def listen(port: int, read_timeout: float = DEFAULT_READ_TIMEOUT) -> _Server:
+    """The server, bound to 127.0.0.1:``port`` and listening, or PortUnavailable at once."""
+    try:
+        return _Server(port, read_timeout)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise PortUnavailable(
+                f"port {port} on 127.0.0.1 is already in use: stop what listens there, or choose another "
+                "port (PORT= or --port)"
+            ) from None
+        raise PortUnavailable(f"cannot listen on 127.0.0.1:{port}: {error.strerror or error}") from None
+
+
+def serve(
+    options: Options,
+    endpoint: str,
+    local: credentials.LocalCredentials | None = None,
+    server: _Server | None = None,
+) -> None:
+    """Serve the API until interrupted (the storage is already running at ``endpoint``) on ``server``, or
+    on a server of its own."""
+    if server is None:
+        server = listen(options.port, options.read_timeout)
     template = Template()
     configure_functions(template, options, endpoint)
     local = local or credentials.ensure(options.state_dir, options.region)
     hosts = [f"127.0.0.1:{options.port}", f"localhost:{options.port}"]
-    gateway = Gateway(
+    server.gateway = Gateway(
         template,
         region=options.region,
         credentials=local,
@@ -211,7 +194,7 @@ def serve(options: Options, endpoint: str, local: credentials.LocalCredentials |
     mappings = streams.start(template, TABLE_NAME, endpoint, options.region)
     scheduled = schedules.start(template)
     try:
-        with _Server(options.port, gateway) as server:
+        with server:
             server.serve_forever()
     finally:
         for mapping in mappings:
@@ -286,20 +269,26 @@ def banner(options: Options, local: credentials.LocalCredentials, description: s
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    """The README's run command."""
-    options = parse_options(argv)
+    """The README's run command. Its settings and its port are checked before anything starts."""
+    options = parse_options(argv, description=__doc__)
+    try:
+        server = listen(options.port, options.read_timeout)
+    except PortUnavailable as error:
+        sys.stderr.write(f"xtasks-local: {error}\n")
+        return 1
     template = Template()
-    with _interruptible():
+    with _interruptible(), server:
         store = storage.start(options.region, options.dynamodb_endpoint)
         try:
             storage.create_table(storage.client(store.endpoint, options.region), template, TABLE_NAME)
             local = credentials.ensure(options.state_dir, options.region)
             sys.stderr.write(banner(options, local, store.description) + "\n")
             if options.reload:
+                server.server_close()  # the child process listens in its place
                 passed = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--reload"]
                 _supervise(passed, store.endpoint)
             else:
-                serve(options, store.endpoint, local)
+                serve(options, store.endpoint, local, server)
         finally:
             store.stop()
             sys.stderr.write("stopped\n")
@@ -310,6 +299,11 @@ def serve_child(argv: Sequence[str]) -> int:
     """``python -m xtasks_local serve …``: the process _supervise restarts on code changes."""
     options = parse_options(argv)
     assert options.dynamodb_endpoint is not None
+    try:
+        server = listen(options.port, options.read_timeout)
+    except PortUnavailable as error:
+        sys.stderr.write(f"xtasks-local: {error}\n")
+        return 1
     with _interruptible():
-        serve(options, options.dynamodb_endpoint)
+        serve(options, options.dynamodb_endpoint, server=server)
     return 0

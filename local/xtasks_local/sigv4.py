@@ -218,8 +218,9 @@ def verify(
     scope = f"{scope_date}/{region}/{SERVICE}/aws4_request"
     string_to_sign = "\n".join([ALGORITHM, amz_date, scope, _sha256(canonical_request.encode("utf-8"))])
     signing = signing_key(key.secret_access_key, scope_date, region, SERVICE)
-    expected = hmac.new(signing, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
-    if hmac.compare_digest(expected, fields["Signature"].lower()):
+    expected = hmac.new(signing, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest().encode()
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters, and a header may hold any.
+    if hmac.compare_digest(expected, fields["Signature"].lower().encode("utf-8", "replace")):
         return Signed(key)
     raise Refusal(
         "InvalidSignatureException",

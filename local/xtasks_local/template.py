@@ -67,7 +67,7 @@ class Route:
 def _path_pattern(path: str) -> re.Pattern[str]:
     """``/jobs/{job_id}`` matches ``/jobs/1`` with ``job_id`` 1; a parameter never spans a slash."""
     regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
-    return re.compile(f"^{regex}$")
+    return re.compile(regex)  # used with fullmatch: `$` would also match before a final newline
 
 
 @functools.cache
@@ -127,9 +127,10 @@ class Template:
         return routes
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-        """The route serving ``method path`` (a path below the stage, e.g. ``/jobs/1``) and its parameters."""
+        """The route serving ``method path`` (a path below the stage, e.g. ``/jobs/1``) and its parameters,
+        as they appear in ``path``. The whole path must match: ``/jobs\n`` is not ``/jobs``."""
         for route in self.routes:
-            found = route.pattern.match(path)
+            found = route.pattern.fullmatch(path)
             if found is not None and route.method == method.upper():
                 return route, found.groupdict()
         return None

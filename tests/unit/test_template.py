@@ -68,6 +68,15 @@ def test_one_function_per_operation_on_exactly_the_spec_paths(t: Template) -> No
     assert {(route.method, route.path) for route in t.routes} == SPEC_ROUTES
 
 
+def test_a_route_matches_the_whole_path_and_nothing_after_it(t: Template) -> None:
+    """The local server's routing (issue 10): a final newline is part of the path, not the end of it."""
+    assert t.match("GET", "/jobs") is not None
+    assert t.match("GET", "/jobs\n") is None
+    assert t.match("GET", "/capabilities\n") is None
+    assert t.match("POST", "/jobs/1/end\n") is None
+    assert t.match("GET", "/jobs/1%2Fend") == (t.match("GET", "/jobs/1")[0], {"job_id": "1%2Fend"})  # type: ignore[index]
+
+
 def test_the_steps_of_cleared_jobs_are_deleted_from_the_stream(t: Template) -> None:
     """Rule 6: TTL removes the job item; a stream-driven function deletes its steps, and only that."""
     function = t.resources["ClearStepsFunction"]["Properties"]

@@ -1,7 +1,7 @@
 """xtasks: the Python client and command line of External Tasks."""
 
-from external_tasks.model import Status, StepType
 from xtasks.client import Client, JobScope, Retries, StepScope
+from xtasks.enums import Status, StepType
 from xtasks.errors import (
     ApiError,
     ConfigurationError,

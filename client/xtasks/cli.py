@@ -23,9 +23,9 @@ import typer
 from rich.console import Console
 from rich.live import Live
 
-from external_tasks.model import Status, StepType
 from xtasks import errors, render
 from xtasks.client import Client
+from xtasks.enums import Status, StepType
 from xtasks.resources import Job, Step
 
 EXIT_CODES: dict[type[errors.XtasksError], int] = {
@@ -295,7 +295,7 @@ def step_end(
         _raw(settings, "POST", f"/jobs/{job_id}/steps/{step_id}/end", body=_end_body(failed, force))
 
 
-# Watching, running, serving.
+# Watching and running.
 
 
 def watch_view(client: Client, job_id: str | None) -> tuple[Any, bool]:
@@ -366,11 +366,3 @@ def run(
         if code == 0:
             client.end_job(job.id, succeeded=True)  # a failed step has failed the job already
     raise typer.Exit(code)
-
-
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def local(context: typer.Context) -> None:
-    """Serve the API locally (the repository's local server; see `xtasks local --help`)."""
-    from xtasks_local.server import run as serve
-
-    raise typer.Exit(serve(list(context.args)))

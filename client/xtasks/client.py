@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from external_tasks.model import Status, StepType
+from xtasks.enums import Status, StepType
 
 if TYPE_CHECKING:
     from botocore.credentials import Credentials

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from external_tasks.model import Status
+from xtasks.enums import Status
 from xtasks.resources import Job, Step
 
 STATUS_STYLES = {

@@ -1,5 +1,4 @@
-"""Jobs and steps as the API returns them (its JSON representation), typed. Statuses and step types are the
-service's own enums (external_tasks.model), not copies."""
+"""Jobs and steps as the API returns them (its JSON representation), typed."""
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from external_tasks.model import Status, StepType
+from xtasks.enums import Status, StepType
 
 
 def _time(value: Any) -> datetime | None:

@@ -5,14 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
-from typing import Any
 from xml.etree import ElementTree
 
 import pytest
@@ -22,7 +16,6 @@ from typer.testing import CliRunner, Result
 from tests.support.http import LocalApi
 from xtasks import Client, Status
 from xtasks.cli import app, watch_view
-from xtasks_local import storage
 
 
 @pytest.fixture
@@ -188,28 +181,3 @@ def test_the_command_line_works_against_auth_none(
     shown = json.loads(xtasks(environment, "job", "show", job, "-o", "json").stdout)
     assert shown["owner"]["id"].endswith(":role/LocalAdministrator")
     assert xtasks(environment, "run", "--", "true").exit_code == 0
-
-
-def test_xtasks_local_serves_the_api(dynamodb_local: Any, tmp_path: Any) -> None:
-    """One command line: xtasks local is the local server."""
-    port = storage.free_port()
-    environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
-    command = [str(Path(sys.executable).parent / "xtasks"), "local", "--port", str(port),
-               "--dynamodb-endpoint", dynamodb_local.endpoint, "--state-dir", str(tmp_path)]  # fmt: skip
-    server = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
-    try:
-        status = None
-        deadline = time.monotonic() + 60
-        while status is None and time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/capabilities") as reply:
-                    status = reply.status
-            except urllib.error.HTTPError as refused:
-                status = refused.code
-            except OSError:
-                time.sleep(0.2)
-        assert status == 403  # unsigned: served, and refused as API Gateway would
-    finally:
-        server.terminate()
-        assert server.wait(20) == 0
-    assert (tmp_path / "credentials").exists()

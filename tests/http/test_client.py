@@ -12,9 +12,18 @@ from typing import ClassVar
 import pytest
 from botocore.credentials import Credentials
 
-from external_tasks.model import Status, StepType
 from tests.support.http import LocalApi
-from xtasks import Client, Conflict, Forbidden, InvalidRequest, NotFound, Retries, Unavailable
+from xtasks import (
+    Client,
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    Retries,
+    Status,
+    StepType,
+    Unavailable,
+)
 
 
 def _client(api: LocalApi, profile: str = "writer") -> Client:

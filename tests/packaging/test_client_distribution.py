@@ -56,3 +56,10 @@ print([name for name in {SERVICE!r} if importlib.util.find_spec(name) is not Non
     done = _run(venv, venv / "bin" / "python", "-c", probe)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["Apache-2.0", "[]"]
+
+
+def test_the_installed_command_line_fails_in_one_line_with_its_exit_code(venv: Path) -> None:
+    done = _run(venv, venv / "bin" / "xtasks", "--endpoint", "localhost:3000/api", "job", "list")
+    assert done.returncode == 8
+    assert done.stderr.count("\n") == 1
+    assert done.stderr.startswith("xtasks: The endpoint 'localhost:3000/api' is not usable")

@@ -1,9 +1,11 @@
 """Who signs, and for which region: the standard AWS chain (environment, profile, instance or task role) as
-botocore reads it, unless the caller gives them. botocore is imported here, when a client is made, and not
-before: a command's start-up pays for it only when the command sends a request."""
+botocore reads it, unless the caller gives them; the region from the endpoint's URL, AWS_REGION, or the AWS
+configuration (AWS_DEFAULT_REGION, the profile's region). botocore is imported here, when a client is made,
+and not before: a command's start-up pays for it only when the command sends a request."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,10 +31,14 @@ def signer(
     try:
         session = botocore.session.Session(profile=profile)
         found: Credentials | None = credentials or session.get_credentials()
-        region = region or endpoints.region_in(endpoint) or session.get_config_variable("region")
-    except (
-        Exception
-    ) as error:  # botocore raises several kinds: a missing profile, a bad config, a failing process
+        region = (
+            region
+            or endpoints.region_in(endpoint)
+            or os.environ.get("AWS_REGION")  # botocore itself reads AWS_DEFAULT_REGION only
+            or session.get_config_variable("region")
+        )
+    # botocore raises several kinds here: a missing profile, a bad config file, a failing credential_process
+    except Exception as error:
         raise ConfigurationError(f"AWS credentials could not be loaded: {error}") from None
     if found is None:
         raise ConfigurationError(

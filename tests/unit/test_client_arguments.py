@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from xtasks import ConfigurationError, InvalidArgument, Status, StepType, validation
+from xtasks import Client, ConfigurationError, InvalidArgument, Status, StepType, validation
 from xtasks import endpoint as endpoints
 
 
@@ -83,3 +83,16 @@ def test_invalid_arguments_are_value_errors_too() -> None:
     # Given Python callers who catch ValueError, when an argument is refused, then they catch it
     with pytest.raises(ValueError, match="page_size"):
         validation.count(0, "page_size")
+
+
+def test_the_region_is_read_from_aws_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given only AWS_REGION (botocore reads AWS_DEFAULT_REGION) and credentials in the environment
+    for name in ("AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/xtasks-test-config")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("AWS_REGION", "eu-central-1")
+    monkeypatch.setenv(endpoints.VARIABLE, "http://127.0.0.1:3000/api")
+    # When a client is made from the environment, then it signs for that region
+    assert Client.from_env().region == "eu-central-1"

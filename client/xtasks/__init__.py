@@ -1,19 +1,26 @@
-"""xtasks: the Python client and command line of External Tasks."""
+"""xtasks: the Python client and command line of External Tasks.
 
-from external_tasks.model import Status, StepType
-from xtasks.client import Client, JobScope, Retries, StepScope
+Importing it is cheap: botocore is imported when a Client is made, typer and rich only by the command line.
+"""
+
+from xtasks.client import Client
+from xtasks.enums import Status, StepType
 from xtasks.errors import (
     ApiError,
     ConfigurationError,
     Conflict,
     ConnectionFailed,
     Forbidden,
+    InvalidArgument,
     InvalidRequest,
     NotFound,
     Unavailable,
+    UnexpectedReply,
     XtasksError,
 )
 from xtasks.resources import Job, Step
+from xtasks.scopes import JobScope, StepScope
+from xtasks.transport import Retries
 
 __all__ = [
     "ApiError",
@@ -22,6 +29,7 @@ __all__ = [
     "Conflict",
     "ConnectionFailed",
     "Forbidden",
+    "InvalidArgument",
     "InvalidRequest",
     "Job",
     "JobScope",
@@ -32,5 +40,6 @@ __all__ = [
     "StepScope",
     "StepType",
     "Unavailable",
+    "UnexpectedReply",
     "XtasksError",
 ]

@@ -1,48 +1,33 @@
 """xtasks: External Tasks from a shell. Results on stdout (only ids with -q), one-line errors on stderr.
 
 Exit codes: 0 done; 1 an API error not listed here; 2 bad usage; 3 not found; 4 conflict; 5 forbidden;
-6 unavailable (after retries) or unreachable; 7 invalid request; 8 not configured. xtasks run exits with its
-command's status.
+6 unavailable (after retries) or unreachable; 7 invalid request or option value; 8 not configured (no
+endpoint or a malformed one, no credentials, no region). xtasks run exits with its command's status.
 """
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import StrEnum
 from itertools import islice
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.live import Live
 
-from external_tasks.model import Status, StepType
-from xtasks import errors, render
-from xtasks.client import Client
-from xtasks.resources import Job, Step
+from xtasks import validation
+from xtasks.client import Client, jobs_query
+from xtasks.enums import StepType
+from xtasks.exits import fail, reported
+from xtasks.output import Output, Printer
 
-EXIT_CODES: dict[type[errors.XtasksError], int] = {
-    errors.NotFound: 3,
-    errors.Conflict: 4,
-    errors.Forbidden: 5,
-    errors.Unavailable: 6,
-    errors.ConnectionFailed: 6,
-    errors.InvalidRequest: 7,
-    errors.ConfigurationError: 8,
-}
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
-
-class Output(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    XML = "xml"
+STATUSES = "started, finished, failed, aborted, unknown"
+STEP_TYPES = "validating, executing, finalizing, rebalancing_volume, removing_bricks, unknown"
 
 
 @dataclass
@@ -50,9 +35,7 @@ class Settings:
     endpoint: str | None
     profile: str | None
     region: str | None
-    output: Output
-    quiet: bool
-    console: Console
+    printer: Printer
 
     def client(self) -> Client:
         return Client(self.endpoint, profile=self.profile, region=self.region)
@@ -82,44 +65,23 @@ def main(
     output: Annotated[Output, typer.Option("--output", "-o", help="How results are printed.")] = Output.TABLE,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only ids.")] = False,
 ) -> None:
-    context.obj = Settings(endpoint, profile, region, output, quiet, Console())
+    context.obj = Settings(endpoint, profile, region, Printer(output, quiet))
 
 
 def _settings(context: typer.Context, output: Output | None = None, quiet: bool = False) -> Settings:
     settings: Settings = context.obj
     if output is not None:
-        settings.output = output
-    settings.quiet = settings.quiet or quiet
+        settings.printer.output = output
+    settings.printer.quiet = settings.printer.quiet or quiet
     return settings
 
 
-@contextmanager
-def _reported() -> Iterator[None]:
-    """An error becomes one line on stderr and an exit code, never a traceback."""
-    try:
-        yield
-    except errors.XtasksError as error:
-        sys.stderr.write(f"xtasks: {error}\n")
-        raise typer.Exit(
-            next((code for kind, code in EXIT_CODES.items() if isinstance(error, kind)), 1)
-        ) from None
-
-
-def _show(settings: Settings, data: Any, table: Callable[[], Any], ids: list[str]) -> None:
-    if settings.quiet:
-        for ident in ids:
-            typer.echo(ident)
-    elif settings.output is Output.JSON:
-        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
-    else:
-        settings.console.print(table())
-
-
 def _raw(settings: Settings, method: str, path: str, **arguments: Any) -> Any:
-    """The reply as the API wrote it: printed as is for -o xml, parsed for the others."""
-    reply = settings.client().request(method, path, xml=settings.output is Output.XML, **arguments)
-    if settings.output is Output.XML and not settings.quiet:
-        typer.echo(reply.text)
+    """The reply as the API wrote it: printed as is for -o xml (and None returned), parsed for the others."""
+    printer = settings.printer
+    reply = settings.client().request(method, path, xml=printer.wants_xml, **arguments)
+    if printer.wants_xml:
+        printer.text(reply.text)
         return None
     return reply.json()
 
@@ -140,38 +102,38 @@ def job_add(
 ) -> None:
     """Add a job; prints it (its id with -q)."""
     settings = _settings(context, output, quiet)
-    with _reported():
+    with reported():
         headers = {"Idempotency-Key": str(uuid.uuid4())}  # so that a retry cannot add a second job
         if correlation_id:
             headers["Correlation-Id"] = correlation_id
         body = {"description": description, "auto_cleared": not no_auto_clear}
         data = _raw(settings, "POST", "/jobs", body=body, headers=headers)
         if data is not None:
-            job = Job.from_json(data)
-            _show(settings, data, lambda: render.job_details(job), [job.id])
+            settings.printer.job(data)
 
 
 @job_app.command("list")
 def job_list(
     context: typer.Context,
     search: Annotated[str | None, typer.Option(help="e.g. 'correlation_id=x and status=started'.")] = None,
-    status: Annotated[Status | None, typer.Option(help="Only jobs with this status.")] = None,
-    max: Annotated[int | None, typer.Option("--max", help="At most this many jobs.")] = None,
+    status: Annotated[
+        str | None, typer.Option(metavar="STATUS", help=f"Only jobs with it: {STATUSES}.")
+    ] = None,
+    max: Annotated[str | None, typer.Option("--max", metavar="N", help="At most N jobs (1-1000).")] = None,
     output: OutputOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """List jobs, newest first."""
     settings = _settings(context, output, quiet)
-    with _reported():
-        if settings.output is Output.XML and not settings.quiet:
-            query = [(k, str(v)) for k, v in (("search", search), ("status", status), ("max", max)) if v]
+    with reported():
+        count = None if max is None else validation.count(max, "--max")
+        only = None if status is None else validation.status(status, "--status")
+        query = jobs_query(search, only, count)
+        if settings.printer.wants_xml:
             _raw(settings, "GET", "/jobs", query=query)
             return
-        page = min(max, 1000) if max else None
-        query = [(k, str(v)) for k, v in (("search", search), ("status", status), ("max", page)) if v]
-        raw = list(islice(settings.client().listing("/jobs", query, "job"), max or sys.maxsize))
-        jobs = [Job.from_json(item) for item in raw]
-        _show(settings, {"job": raw}, lambda: render.jobs_table(jobs), [job.id for job in jobs])
+        items = list(islice(settings.client().listing("/jobs", query, "job"), count or sys.maxsize))
+        settings.printer.jobs(items)
 
 
 @job_app.command("show")
@@ -184,20 +146,21 @@ def job_show(
 ) -> None:
     """Show a job."""
     settings = _settings(context, output, quiet)
-    with _reported():
+    with reported():
         data = _raw(settings, "GET", f"/jobs/{job_id}", query=[("follow", "steps")] if steps else [])
         if data is not None:
-            job = Job.from_json(data)
-            table = (
-                (lambda: render.job_tree(job, job.steps or ()))
-                if steps
-                else (lambda: render.job_details(job))
-            )
-            _show(settings, data, table, [job.id])
+            settings.printer.job(data, tree=steps)
 
 
 def _end_body(failed: bool, force: bool) -> dict[str, bool]:
     return {"succeeded": not failed, "force": force}
+
+
+def _act(settings: Settings, path: str, body: dict[str, bool]) -> None:
+    """An action (end, clear): its reply printed in the chosen format."""
+    data = _raw(settings, "POST", path, body=body)
+    if data is not None:
+        settings.printer.action(data)
 
 
 @job_app.command("end")
@@ -211,8 +174,8 @@ def job_end(
 ) -> None:
     """End a job; its open steps end with it."""
     settings = _settings(context, output, quiet)
-    with _reported():
-        _raw(settings, "POST", f"/jobs/{job_id}/end", body=_end_body(failed, force))
+    with reported():
+        _act(settings, f"/jobs/{job_id}/end", _end_body(failed, force))
 
 
 @job_app.command("clear")
@@ -221,8 +184,8 @@ def job_clear(
 ) -> None:
     """Mark a job auto-cleared: once ended, it goes after its cleanup delay."""
     settings = _settings(context, output, quiet)
-    with _reported():
-        _raw(settings, "POST", f"/jobs/{job_id}/clear", body={})
+    with reported():
+        _act(settings, f"/jobs/{job_id}/clear", {})
 
 
 # Steps.
@@ -233,22 +196,23 @@ def step_add(
     context: typer.Context,
     job_id: str,
     description: str,
-    type: Annotated[StepType, typer.Option("--type", "-t", help="The step's type.")] = StepType.EXECUTING,
+    type: Annotated[
+        str, typer.Option("--type", "-t", metavar="TYPE", help=f"The step's type: {STEP_TYPES}.")
+    ] = StepType.EXECUTING,
     parent: Annotated[str | None, typer.Option(help="Add it under this step.")] = None,
     output: OutputOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Add a step (or, with --parent, a sub-step) to a job; prints it (its id with -q)."""
     settings = _settings(context, output, quiet)
-    with _reported():
-        body: dict[str, Any] = {"description": description, "type": str(type)}
+    with reported():
+        body: dict[str, Any] = {"description": description, "type": str(validation.step_type(type, "--type"))}
         if parent:
             body["parent_step"] = {"id": parent}
         headers = {"Idempotency-Key": str(uuid.uuid4())}  # so that a retry cannot add a second step
         data = _raw(settings, "POST", f"/jobs/{job_id}/steps", body=body, headers=headers)
         if data is not None:
-            step = Step.from_json(data)
-            _show(settings, data, lambda: render.steps_table([step]), [step.id])
+            settings.printer.steps([data], one=True)
 
 
 @step_app.command("list")
@@ -257,13 +221,11 @@ def step_list(
 ) -> None:
     """List a job's steps in tree order."""
     settings = _settings(context, output, quiet)
-    with _reported():
-        if settings.output is Output.XML and not settings.quiet:
+    with reported():
+        if settings.printer.wants_xml:
             _raw(settings, "GET", f"/jobs/{job_id}/steps")
             return
-        raw = list(settings.client().listing(f"/jobs/{job_id}/steps", [], "step"))
-        steps = [Step.from_json(item) for item in raw]
-        _show(settings, {"step": raw}, lambda: render.steps_table(steps), [step.id for step in steps])
+        settings.printer.steps(list(settings.client().listing(f"/jobs/{job_id}/steps", [], "step")))
 
 
 @step_app.command("show")
@@ -272,11 +234,10 @@ def step_show(
 ) -> None:
     """Show a step."""
     settings = _settings(context, output, quiet)
-    with _reported():
+    with reported():
         data = _raw(settings, "GET", f"/jobs/{job_id}/steps/{step_id}")
         if data is not None:
-            step = Step.from_json(data)
-            _show(settings, data, lambda: render.steps_table([step]), [step.id])
+            settings.printer.steps([data], one=True)
 
 
 @step_app.command("end")
@@ -291,15 +252,17 @@ def step_end(
 ) -> None:
     """End a step; its open sub-steps end with it."""
     settings = _settings(context, output, quiet)
-    with _reported():
-        _raw(settings, "POST", f"/jobs/{job_id}/steps/{step_id}/end", body=_end_body(failed, force))
+    with reported():
+        _act(settings, f"/jobs/{job_id}/steps/{step_id}/end", _end_body(failed, force))
 
 
-# Watching, running, serving.
+# Watching and running.
 
 
-def watch_view(client: Client, job_id: str | None) -> tuple[Any, bool]:
+def watch_view(client: Client, job_id: str | None) -> tuple[RenderableType, bool]:
     """What ``watch`` shows now, and whether there is nothing more to wait for."""
+    from xtasks import render
+
     if job_id is None:
         return render.jobs_table(list(client.list_jobs(page_size=50))[:50]), False
     job = client.get_job(job_id)
@@ -313,17 +276,22 @@ def watch(
     job_id: Annotated[
         str | None, typer.Argument(help="A job, to follow its step tree; none: the latest jobs.")
     ] = None,
-    interval: Annotated[float, typer.Option(help="Seconds between refreshes.")] = 1.0,
+    interval: Annotated[str, typer.Option(metavar="SECONDS", help="Seconds between refreshes.")] = "1",
 ) -> None:
     """Watch jobs, or one job's step tree, live, until it ends (or Ctrl-C)."""
+    from rich.live import Live
+
     settings = _settings(context)
-    with _reported():
+    with reported():
+        seconds = validation.seconds(interval, "--interval")
         client = settings.client()
         view, done = watch_view(client, job_id)
         try:
-            with Live(view, console=settings.console, refresh_per_second=4, transient=False) as live:
+            with Live(
+                view, console=settings.printer.console(), refresh_per_second=4, transient=False
+            ) as live:
                 while not done:
-                    time.sleep(interval)
+                    time.sleep(seconds)
                     view, done = watch_view(client, job_id)
                     live.update(view)
         except KeyboardInterrupt:
@@ -346,15 +314,14 @@ def run(
     settings = _settings(context, output, quiet)
     command = list(context.args)
     if not command:
-        sys.stderr.write("xtasks: run needs a command after --\n")
-        raise typer.Exit(2)
+        raise fail("run needs a command after --", 2)
     text = " ".join(command)
-    with _reported():
+    with reported():
         client = settings.client()
         job = client.add_job(description or text)
         step = client.add_step(job.id, text, StepType.EXECUTING)
-        if settings.quiet:
-            typer.echo(job.id)
+        if settings.printer.quiet:
+            settings.printer.text(job.id)
         try:
             code = subprocess.run(command, check=False).returncode  # noqa: S603 - the user's own command
         except OSError as error:
@@ -366,11 +333,3 @@ def run(
         if code == 0:
             client.end_job(job.id, succeeded=True)  # a failed step has failed the job already
     raise typer.Exit(code)
-
-
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def local(context: typer.Context) -> None:
-    """Serve the API locally (the repository's local server; see `xtasks local --help`)."""
-    from xtasks_local.server import run as serve
-
-    raise typer.Exit(serve(list(context.args)))

@@ -1,5 +1,5 @@
-"""What can go wrong calling External Tasks: each server fault as its own exception, carrying what the
-server said (status, reason, detail)."""
+"""What can go wrong calling External Tasks: each failure as its own exception, never a botocore one. Server
+faults carry what the server said (status, reason, detail); the others say what to fix."""
 
 from __future__ import annotations
 
@@ -9,21 +9,34 @@ class XtasksError(Exception):
 
 
 class ConfigurationError(XtasksError):
-    """No endpoint, no credentials, no region: the client cannot sign or send."""
+    """No endpoint or a malformed one, no credentials, no region: the client cannot sign or send."""
+
+
+class InvalidArgument(XtasksError, ValueError):
+    """An argument out of range or unknown (a page size outside 1..1000, an unknown status or step type):
+    refused before anything is sent."""
 
 
 class ConnectionFailed(XtasksError):
-    """The API could not be reached (after retries, where a retry was safe)."""
+    """The API could not be reached: refused, unknown host, timed out (after retries, where a retry was
+    safe)."""
+
+
+class UnexpectedReply(XtasksError):
+    """The server answered, but not as External Tasks answers: most likely the endpoint is another server."""
 
 
 class ApiError(XtasksError):
-    """The API answered with an error: ``status`` is the HTTP status, ``reason`` and ``detail`` the fault."""
+    """The API answered with an error: ``status`` is the HTTP status, ``reason`` and ``detail`` the fault;
+    ``hint`` says what is likely wrong on the caller's side, when something is."""
 
-    def __init__(self, status: int, reason: str, detail: str) -> None:
-        super().__init__(f"{status} {reason}: {detail}" if detail else f"{status} {reason}")
+    def __init__(self, status: int, reason: str, detail: str, hint: str = "") -> None:
+        message = f"{status} {reason}: {detail}" if detail else f"{status} {reason}"
+        super().__init__(f"{message} ({hint})" if hint else message)
         self.status = status
         self.reason = reason
         self.detail = detail
+        self.hint = hint
 
 
 class InvalidRequest(ApiError):

@@ -1,15 +1,20 @@
-"""How jobs and steps look on a terminal: tables, a job's step tree, status colours and durations."""
+"""How jobs, steps and action replies look on a terminal: tables, a job's step tree, status colours and
+durations. Only the command line imports this module (and so rich), and only to print a table."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from external_tasks.model import Status
+from xtasks.enums import Status
 from xtasks.resources import Job, Step
 
 STATUS_STYLES = {
@@ -19,6 +24,7 @@ STATUS_STYLES = {
     Status.ABORTED: "magenta",
     Status.UNKNOWN: "yellow",
 }
+_UNBOUNDED = 100_000
 
 
 def status(value: Status) -> Text:
@@ -41,12 +47,72 @@ def _time(value: datetime | None) -> str:
     return "" if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
-def jobs_table(jobs: Iterable[Job], now: datetime | None = None) -> Table:
-    table = Table(title="Jobs", title_justify="left")
-    for column in ("id", "status", "description", "started", "took", "owner"):
-        table.add_column(column, overflow="fold")
-    for job in jobs:
-        table.add_row(
+@dataclass(frozen=True, slots=True)
+class Column:
+    """``drop``: 0 for a column always shown; otherwise the higher, the sooner it is left out of a table too
+    wide for the terminal. A ``whole`` column (ids, statuses) is never wrapped nor cut: an id can be copied
+    whole."""
+
+    name: str
+    drop: int = 0
+    whole: bool = False
+
+
+class FittedTable:
+    """A table that leaves out its least needed columns when the terminal is too narrow for all of them."""
+
+    def __init__(self, title: str, columns: Sequence[Column], rows: Sequence[Sequence[str | Text]]) -> None:
+        self.title, self.columns, self.rows = title, columns, rows
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        shown = list(self.columns)
+        table = self.table(shown)
+        while _narrowest(console, options, table) > options.max_width and any(c.drop for c in shown):
+            shown.remove(max(shown, key=lambda column: column.drop))
+            table = self.table(shown)
+        yield table
+
+    def table(self, shown: Sequence[Column]) -> Table:
+        table = Table(title=self.title, title_justify="left")
+        positions = [self.columns.index(column) for column in shown]
+        for column, position in zip(shown, positions, strict=True):
+            if column.whole:  # as wide as its longest cell, even if the table is then wider than the terminal
+                longest = max((len(str(row[position])) for row in self.rows), default=0)
+                table.add_column(column.name, no_wrap=True, min_width=max(longest, len(column.name)))
+            else:
+                table.add_column(column.name, overflow="fold")
+        for row in self.rows:
+            table.add_row(*(row[position] for position in positions))
+        return table
+
+
+def _narrowest(console: Console, options: ConsoleOptions, table: Table) -> int:
+    """The least width the table takes without breaking a word (or an id)."""
+    return Measurement.get(console, options.update_width(_UNBOUNDED), table).minimum
+
+
+JOB_COLUMNS = (
+    Column("id", whole=True),
+    Column("status", whole=True),
+    Column("description"),
+    Column("started", drop=2),
+    Column("took", drop=1),
+    Column("owner", drop=3),
+)
+STEP_COLUMNS = (
+    Column("id", whole=True),
+    Column("number", drop=2),
+    Column("status", whole=True),
+    Column("type", drop=3),
+    Column("description"),
+    Column("took", drop=1),
+    Column("parent", drop=4, whole=True),
+)
+
+
+def jobs_table(jobs: Iterable[Job], now: datetime | None = None) -> FittedTable:
+    rows = [
+        (
             job.id,
             status(job.status),
             job.description,
@@ -54,15 +120,14 @@ def jobs_table(jobs: Iterable[Job], now: datetime | None = None) -> Table:
             duration(job.start_time, job.end_time, now),
             job.owner.rsplit(":", 1)[-1],
         )
-    return table
+        for job in jobs
+    ]
+    return FittedTable("Jobs", JOB_COLUMNS, rows)
 
 
-def steps_table(steps: Iterable[Step], now: datetime | None = None) -> Table:
-    table = Table(title="Steps", title_justify="left")
-    for column in ("id", "number", "status", "type", "description", "took", "parent"):
-        table.add_column(column, overflow="fold")
-    for step in steps:
-        table.add_row(
+def steps_table(steps: Iterable[Step], now: datetime | None = None) -> FittedTable:
+    rows = [
+        (
             step.id,
             str(step.number),
             status(step.status),
@@ -71,7 +136,9 @@ def steps_table(steps: Iterable[Step], now: datetime | None = None) -> Table:
             duration(step.start_time, step.end_time, now),
             step.parent_step_id or "",
         )
-    return table
+        for step in steps
+    ]
+    return FittedTable("Steps", STEP_COLUMNS, rows)
 
 
 def _step_label(step: Step, now: datetime | None) -> Text:
@@ -108,22 +175,40 @@ def job_tree(job: Job, steps: Sequence[Step], now: datetime | None = None) -> Tr
     return root
 
 
-def job_details(job: Job, now: datetime | None = None) -> Table:
+def _details(rows: Iterable[tuple[str, str | Text]]) -> Table:
     table = Table(show_header=False, box=None)
-    table.add_column(style="dim")
+    table.add_column(style="dim", no_wrap=True)
     table.add_column(overflow="fold")
-    rows: list[tuple[str, str | Text]] = [
-        ("id", job.id),
-        ("description", job.description),
-        ("status", status(job.status)),
-        ("owner", job.owner),
-        ("started", _time(job.start_time)),
-        ("ended", _time(job.end_time)),
-        ("took", duration(job.start_time, job.end_time, now)),
-        ("last updated", _time(job.last_updated)),
-        ("auto-cleared", "yes" if job.auto_cleared else "no"),
-        ("correlation id", job.correlation_id),
-    ]
     for name, value in rows:
         table.add_row(name, value)
     return table
+
+
+def job_details(job: Job, now: datetime | None = None) -> Table:
+    return _details(
+        [
+            ("id", job.id),
+            ("description", job.description),
+            ("status", status(job.status)),
+            ("owner", job.owner),
+            ("started", _time(job.start_time)),
+            ("ended", _time(job.end_time)),
+            ("took", duration(job.start_time, job.end_time, now)),
+            ("last updated", _time(job.last_updated)),
+            ("auto-cleared", "yes" if job.auto_cleared else "no"),
+            ("correlation id", job.correlation_id),
+        ]
+    )
+
+
+def action_details(reply: Mapping[str, Any]) -> Table:
+    """An action's reply (end, clear): what was asked, on which job, and its status (complete)."""
+    return _details((name.replace("_", " "), _value(value)) for name, value in reply.items())
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Mapping):
+        return str(value.get("id", value))
+    return str(value)

@@ -1,18 +1,34 @@
-"""Jobs and steps as the API returns them (its JSON representation), typed. Statuses and step types are the
-service's own enums (external_tasks.model), not copies."""
+"""Jobs and steps as the API returns them (its JSON representation), typed. A reply that is not one raises
+UnexpectedReply."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from external_tasks.model import Status, StepType
+from xtasks.enums import Status, StepType
+from xtasks.errors import UnexpectedReply
+
+
+@contextmanager
+def _reading(kind: str) -> Iterator[None]:
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
+        raise UnexpectedReply(
+            f"the reply is not a {kind} as External Tasks writes one ({type(error).__name__}: {error})"
+        ) from None
 
 
 def _time(value: Any) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+    return None if value is None else _moment(value)
+
+
+def _moment(value: Any) -> datetime:
+    return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
 
 
 def _flag(value: Any) -> bool:
@@ -34,9 +50,13 @@ class Step:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Step:
+        with _reading("step"):
+            return cls._from_json(data)
+
+    @classmethod
+    def _from_json(cls, data: Mapping[str, Any]) -> Step:
         parent = data.get("parent_step")
-        start = _time(data["start_time"])
-        assert start is not None
+        start = _moment(data["start_time"])
         return cls(
             id=data["id"],
             job_id=data["job"]["id"],
@@ -66,9 +86,12 @@ class Job:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Job:
-        start, updated = _time(data["start_time"]), _time(data["last_updated"])
-        assert start is not None
-        assert updated is not None
+        with _reading("job"):
+            return cls._from_json(data)
+
+    @classmethod
+    def _from_json(cls, data: Mapping[str, Any]) -> Job:
+        start, updated = _moment(data["start_time"]), _moment(data["last_updated"])
         embedded = data.get("steps")
         return cls(
             id=data["id"],

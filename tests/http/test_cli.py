@@ -1,18 +1,13 @@
 """The xtasks command line against the local API, signed and with AUTH=none (issue: xtasks client and
-command line)."""
+command line; issue 10: every failure one line with its exit code, action replies in every format, ids
+whole in tables)."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
-from typing import Any
 from xml.etree import ElementTree
 
 import pytest
@@ -190,26 +185,116 @@ def test_the_command_line_works_against_auth_none(
     assert xtasks(environment, "run", "--", "true").exit_code == 0
 
 
-def test_xtasks_local_serves_the_api(dynamodb_local: Any, tmp_path: Any) -> None:
-    """One command line: xtasks local is the local server."""
-    port = storage.free_port()
-    environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
-    command = [str(Path(sys.executable).parent / "xtasks"), "local", "--port", str(port),
-               "--dynamodb-endpoint", dynamodb_local.endpoint, "--state-dir", str(tmp_path)]  # fmt: skip
-    server = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
-    try:
-        status = None
-        deadline = time.monotonic() + 60
-        while status is None and time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/capabilities") as reply:
-                    status = reply.status
-            except urllib.error.HTTPError as refused:
-                status = refused.code
-            except OSError:
-                time.sleep(0.2)
-        assert status == 403  # unsigned: served, and refused as API Gateway would
-    finally:
-        server.terminate()
-        assert server.wait(20) == 0
-    assert (tmp_path / "credentials").exists()
+def _unreachable() -> str:
+    """An endpoint where nothing listens: any request to it fails to connect."""
+    return f"http://127.0.0.1:{storage.free_port()}/api"
+
+
+def _one_line(result: Result) -> str:
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stderr
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1 where nothing listens", "xtasks-test.invalid"])
+def test_an_unreachable_api_is_one_line_and_exit_6(environment: dict[str, str], host: str) -> None:
+    # Given an endpoint that refuses connections, or a host name that does not resolve
+    endpoint = _unreachable() if host.startswith("127.") else f"http://{host}/api"
+    # When a command calls it
+    result = xtasks(
+        environment, "job", "show", "00000000-0000-4000-8000-000000000000", XTASKS_ENDPOINT=endpoint
+    )
+    # Then it says so on one line, and exits 6 as for an unavailable API
+    assert result.exit_code == 6
+    assert _one_line(result).startswith(f"xtasks: Cannot reach {endpoint}: ")
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    ["localhost:3000/api", "ftp://127.0.0.1/api", "garbage", "http://127.0.0.1:99999/api", "http:///api"],
+)
+def test_a_malformed_endpoint_is_one_line_and_exit_8(environment: dict[str, str], endpoint: str) -> None:
+    result = xtasks(environment, "job", "list", XTASKS_ENDPOINT=endpoint)
+    assert result.exit_code == 8
+    assert f"The endpoint {endpoint!r} is not usable" in _one_line(result)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        (["job", "list", "--max", "0"], "--max must be a whole number from 1 to 1000, not '0'"),
+        (["job", "list", "--max", "1001"], "--max must be a whole number from 1 to 1000"),
+        (["job", "list", "--max", "-1"], "--max must be a whole number from 1 to 1000"),
+        (["job", "list", "--max", "ten"], "--max must be a whole number from 1 to 1000"),
+        (["job", "list", "--status", "done"], "--status must be one of started, finished"),
+        (["-o", "xml", "job", "list", "--max", "0"], "--max must be a whole number"),
+        (
+            ["step", "add", "00000000-0000-4000-8000-000000000000", "Copy", "--type", "copying"],
+            "--type must be",
+        ),
+        (["watch", "--interval", "0"], "--interval must be a positive number"),
+    ],
+)
+def test_an_invalid_option_value_is_exit_7_before_any_request(
+    environment: dict[str, str], arguments: list[str], says: str
+) -> None:
+    # Given an endpoint where nothing listens (a request would exit 6), when an option's value is invalid
+    result = xtasks(environment, *arguments, XTASKS_ENDPOINT=_unreachable())
+    # Then it is refused with exit 7, without a request
+    assert result.exit_code == 7
+    assert says in _one_line(result)
+
+
+def test_an_endpoint_without_api_gets_a_hint_with_the_refusal(
+    environment: dict[str, str], local_api: LocalApi
+) -> None:
+    # Given the local API's address without its /api base path
+    endpoint = local_api.base.removesuffix("/api")
+    # When a command calls it, then the gateway's refusal comes with what to fix
+    result = xtasks(environment, "job", "list", XTASKS_ENDPOINT=endpoint)
+    assert result.exit_code == 5
+    assert "(the endpoint should end in /api, e.g. http://127.0.0.1:3000/api)" in _one_line(result)
+
+
+@pytest.mark.parametrize("output", ["table", "json", "xml"])
+def test_action_replies_are_printed_in_every_output_format(environment: dict[str, str], output: str) -> None:
+    job = xtasks(environment, "job", "add", f"Actions in {output}", "-q").stdout.strip()
+    step = xtasks(environment, "step", "add", job, "Copy disk", "-q").stdout.strip()
+    for action in (["step", "end", job, step], ["job", "end", job, "--failed"], ["job", "clear", job]):
+        # When an action is done with -o OUTPUT, then its reply is printed in that format
+        result = xtasks(environment, "-o", output, *action)
+        assert result.exit_code == 0, result.output
+        on_job = action[0] == "job"  # a job's action reply names the job
+        if output == "json":
+            reply = json.loads(result.stdout)
+            assert reply["status"] == "complete"
+            assert not on_job or reply["job"]["id"] == job
+        elif output == "xml":
+            reply_xml = ElementTree.fromstring(result.stdout.split("\n", 1)[1])
+            assert (reply_xml.tag, reply_xml.findtext("status")) == ("action", "complete")
+        else:
+            assert "complete" in result.stdout
+            assert not on_job or job in result.stdout
+    assert json.loads(xtasks(environment, "job", "show", job, "-o", "json").stdout)["status"] == "failed"
+
+
+def test_actions_print_nothing_with_q(environment: dict[str, str]) -> None:
+    job = xtasks(environment, "job", "add", "Quiet action", "-q").stdout.strip()
+    result = xtasks(environment, "job", "end", job, "-q")
+    assert (result.exit_code, result.stdout) == (0, "")
+
+
+def test_ids_are_never_wrapped_in_tables_60_columns_wide(environment: dict[str, str]) -> None:
+    # Given a terminal 60 columns wide, and a job and a step with long descriptions
+    job = xtasks(
+        environment, "job", "add", "A job " * 12, "--correlation-id", "cli-narrow-1", "-q"
+    ).stdout.strip()
+    step = xtasks(environment, "step", "add", job, "A step " * 12, "-q").stdout.strip()
+    # When they are listed as tables
+    jobs = xtasks(environment, "job", "list", "--search", "correlation_id=cli-narrow-1", COLUMNS="60").stdout
+    steps = xtasks(environment, "step", "list", job, COLUMNS="60").stdout
+    # Then each id is whole on one line, and the tables fit the terminal
+    assert any(job in line for line in jobs.splitlines()), jobs
+    assert any(step in line for line in steps.splitlines()), steps
+    assert max(len(line) for line in (jobs + steps).splitlines()) <= 60

@@ -1,9 +1,11 @@
 """The Python client against the local API: typed operations, pages, faults, retries, context managers
-(issue: xtasks client and command line)."""
+(issue: xtasks client and command line); every failure an xtasks error, never botocore's (issue 10)."""
 
 from __future__ import annotations
 
 import json
+import re
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,9 +14,23 @@ from typing import ClassVar
 import pytest
 from botocore.credentials import Credentials
 
-from external_tasks.model import Status, StepType
 from tests.support.http import LocalApi
-from xtasks import Client, Conflict, Forbidden, InvalidRequest, NotFound, Retries, Unavailable
+from xtasks import (
+    Client,
+    ConfigurationError,
+    Conflict,
+    ConnectionFailed,
+    Forbidden,
+    InvalidArgument,
+    InvalidRequest,
+    NotFound,
+    Retries,
+    Status,
+    StepType,
+    Unavailable,
+    UnexpectedReply,
+)
+from xtasks_local import storage
 
 
 def _client(api: LocalApi, profile: str = "writer") -> Client:
@@ -160,3 +176,97 @@ def test_a_503_that_lasts_is_reported_as_unavailable(flaky: tuple[Client, type[_
     with pytest.raises(Unavailable, match="busy"):
         client.end_job("00000000-0000-4000-8000-000000000001")
     assert len(server.seen) == 4
+
+
+def _client_of(endpoint: str, *, timeout: int = 30) -> Client:
+    return Client(
+        endpoint,
+        region="us-east-1",
+        credentials=Credentials("AKIAEXAMPLE", "secret"),
+        retries=Retries(attempts=2, base=0.01),
+        timeout=timeout,
+    )
+
+
+def test_a_refused_connection_is_connection_failed() -> None:
+    # Given an endpoint where nothing listens, when a job is read, then ConnectionFailed names the endpoint
+    endpoint = f"http://127.0.0.1:{storage.free_port()}/api"
+    with pytest.raises(ConnectionFailed, match=re.escape(f"Cannot reach {endpoint}: ")):
+        _client_of(endpoint).get_job("00000000-0000-4000-8000-000000000000")
+
+
+def test_a_host_that_does_not_resolve_is_connection_failed() -> None:
+    with pytest.raises(ConnectionFailed, match=r"xtasks-test\.invalid"):
+        _client_of("http://xtasks-test.invalid/api").capabilities()
+
+
+@pytest.fixture
+def silent() -> Iterator[str]:
+    """An endpoint that takes connections and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/api"
+
+
+def test_a_server_that_never_answers_is_connection_failed_after_the_timeout(silent: str) -> None:
+    with pytest.raises(ConnectionFailed, match="timeout"):
+        _client_of(silent, timeout=1).capabilities()
+
+
+@pytest.mark.parametrize("endpoint", ["localhost:3000/api", "ftp://127.0.0.1/api", "http://127.0.0.1:x/api"])
+def test_a_malformed_endpoint_is_a_configuration_error(endpoint: str) -> None:
+    with pytest.raises(ConfigurationError, match="is not usable"):
+        _client_of(endpoint)
+
+
+def test_invalid_arguments_are_refused_before_any_request() -> None:
+    # Given an endpoint where nothing listens (a request would raise ConnectionFailed)
+    client = _client_of(f"http://127.0.0.1:{storage.free_port()}/api")
+    # When a listing or a step is asked for with an invalid argument, then InvalidArgument, at the call
+    with pytest.raises(InvalidArgument, match="page_size must be a whole number from 1 to 1000, not 0"):
+        client.list_jobs(page_size=0)
+    with pytest.raises(InvalidArgument, match="page_size"):
+        client.list_steps("00000000-0000-4000-8000-000000000000", page_size=1001)
+    with pytest.raises(InvalidArgument, match="status must be one of"):
+        client.list_jobs(status="done")
+    with pytest.raises(InvalidArgument, match="type must be one of"):
+        client.add_step("00000000-0000-4000-8000-000000000000", "Copy", "copying")
+
+
+def test_an_endpoint_without_api_is_forbidden_with_a_hint(local_api: LocalApi) -> None:
+    key = local_api.keys["writer"]
+    client = Client(
+        local_api.base.removesuffix("/api"),
+        region=local_api.region,
+        credentials=Credentials(key.access_key_id, key.secret_access_key),
+    )
+    with pytest.raises(Forbidden) as refused:
+        client.add_job("x")
+    assert refused.value.hint == "the endpoint should end in /api, e.g. http://127.0.0.1:3000/api"
+
+
+class _NotTheApi(BaseHTTPRequestHandler):
+    """Another web server: a page of HTML for every path."""
+
+    def do_GET(self) -> None:
+        body = b"<html><body>Welcome</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_reply_from_another_server_is_unexpected_reply() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotTheApi)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = _client_of(f"http://127.0.0.1:{server.server_address[1]}/api")
+        with pytest.raises(UnexpectedReply, match="not JSON"):
+            client.get_job("00000000-0000-4000-8000-000000000000")
+    finally:
+        server.shutdown()

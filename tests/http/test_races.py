@@ -11,9 +11,8 @@ from typing import Any
 
 from botocore.credentials import Credentials
 
-from external_tasks.model import Status
 from tests.support.http import LocalApi
-from xtasks import Client, Conflict, Retries
+from xtasks import Client, Conflict, Retries, Status
 
 CLIENTS = 16
 

@@ -68,8 +68,11 @@ def test_the_python_and_shell_examples_run_as_written(local_api: LocalApi, tmp_p
         text=True,
         check=False,
     )
-    assert shell.returncode == 0, shell.stderr  # its last command lists the jobs
-    assert shell.stdout.startswith("Jobs")
+    assert shell.returncode == 0, shell.stderr
+    # step end and job end print their action replies; the last command lists the jobs
+    replies = [line.split() for line in shell.stdout.splitlines() if "complete" in line]
+    assert replies == [["status", "complete"]] * 2
+    assert shell.stdout.index("\nJobs") > shell.stdout.rindex("complete")
     statuses = _statuses(environment)
     assert statuses["Back up VM db01"] == "finished"
     assert statuses["Restore VM db01"] == "finished"

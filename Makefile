@@ -30,7 +30,7 @@ RUN := $(UV) run --locked --no-sync
 DYNAMODB_LOCAL := $(TOOLS)/dynamodb-local/DynamoDBLocal.jar
 
 # The local server's settings pass through from the command line or the environment (empty: its defaults).
-export PORT AUTH REGION DYNAMODB_ENDPOINT RELOAD PARAMETERS
+export PORT AUTH REGION DYNAMODB_ENDPOINT RELOAD PARAMETERS READ_TIMEOUT
 
 .PHONY: help setup run test bench lint typecheck sam-validate sam-build unit layer-requirements openapi clean
 
@@ -54,7 +54,7 @@ $(DYNAMODB_LOCAL): | .venv/.synced
 
 setup: .venv/.synced $(SAM) $(DYNAMODB_LOCAL)  ## Install uv, the SAM CLI, DynamoDB Local and the project
 
-run: .venv/.synced  ## Serve the API on http://127.0.0.1:3000/api (PORT=, AUTH=none, DYNAMODB_ENDPOINT=, RELOAD=1, PARAMETERS=)
+run: .venv/.synced  ## Serve the API on http://127.0.0.1:3000/api (PORT=, AUTH=none, DYNAMODB_ENDPOINT=, RELOAD=1, PARAMETERS=, READ_TIMEOUT=)
 	@$(MAKE) --no-print-directory $(DYNAMODB_LOCAL) || echo "DynamoDB Local could not be fetched: the server will say what it uses instead" >&2
 	$(RUN) python -m xtasks_local
 

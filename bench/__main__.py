@@ -37,7 +37,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from bench import workload
+from bench import startup, workload
 from bench.billing import Table
 from bench.meter import Meter
 from external_tasks import rules
@@ -689,6 +689,11 @@ def _print(report: dict[str, Any]) -> None:
         f"{end['1000']['ms']} ms with 1,000: "
         f"ratio {end['ratio']}\n\n"
     )
+    cli = report["cli_startup"]
+    write(
+        f"xtasks start-up: --help {cli['help_ratio']}, a command {cli['command_ratio']} times a bare "
+        "import botocore.session\n\n"
+    )
     for check in report["budgets"]:
         mark = "met   " if check["met"] else "MISSED"
         write(f"  {mark} {check['budget']}: {check['measured']} (at most {check['at most']})\n")
@@ -730,6 +735,7 @@ def main() -> int:
         report["work"] = measure_work(template, meter)
         report["cold_start"] = measure_cold_starts(template, report["routes"], {**os.environ})
         report["end_job"] = measure_end_job_scaling(template, recorder, meter)
+        report["cli_startup"] = startup.measure_cli_startup()
         report["list_jobs"] = measure_list_scaling(template)
         report["budgets"] = _budgets(report)
     finally:

@@ -148,6 +148,16 @@ class Limits(_Reply):
     max_page_size: int
     max_steps_per_job: int
     max_step_depth: int
+    max_followed_steps: int = Field(
+        description="follow=steps embeds at most this many steps, and only while the reply fits in "
+        "max_reply_bytes; a larger job is 400: list its steps with GET /jobs/{job_id}/steps"
+    )
+    max_reply_bytes: int = Field(
+        description="Lambda's limit on a reply, in bytes: a listing page, or a job with its steps embedded, "
+        "stops short of it, counting each character of a text as the most it can take (12 bytes); "
+        "follow=steps always holds 100 steps of 4,000-character descriptions, or 1,000 of 200, in any "
+        "characters"
+    )
 
 
 class Capabilities(_Reply):

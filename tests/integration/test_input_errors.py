@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import stored_items
 from tests.support.api import Api
+from xtasks_local.template import Route, Template
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE job [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
@@ -69,6 +70,87 @@ def test_a_body_over_64_kib_is_413_on_every_post_route(api: Api, table: Any) -> 
         assert reply.status == 413, path
         assert "65536" in reply.fault["detail"]
     assert stored_items(table) == before
+
+
+POST_ROUTES = [route for route in Template().routes if route.method == "POST"]
+ROOTS = {"/jobs": "job", "/jobs/{job_id}/steps": "step"}  # the end and clear actions read an <action>
+
+
+def _declaring(encoding: str) -> Any:
+    """A UTF-8 body, with text outside ASCII, whose XML declaration names ``encoding``."""
+    return lambda root: (
+        f'<?xml version="1.0" encoding="{encoding}"?><{root}><description>café</description>'
+        f"<type>executing</type></{root}>"
+    ).encode()
+
+
+def _in(codec: str, content_type: str) -> Any:
+    """A body written in ``codec`` (UTF-16 and UTF-32 codecs start with a byte order mark)."""
+    if content_type == "application/json":
+        return lambda root: '{"description": "café", "type": "executing"}'.encode(codec)
+    return lambda root: f"<{root}><description>café</description><type>executing</type></{root}>".encode(
+        codec
+    )
+
+
+# Each kind of body that is not UTF-8, or says it is not: the body for a route's root element, its
+# Content-Type, and what the fault names.
+NOT_UTF8 = {
+    "xml-declares-an-unknown-encoding": (_declaring("foo"), "application/xml", "'foo'"),
+    "xml-declares-utf-16": (_declaring("UTF-16"), "application/xml", "'UTF-16'"),
+    "xml-declares-utf-32": (_declaring("UTF-32"), "application/xml", "'UTF-32'"),
+    "xml-declares-base64": (_declaring("base64"), "application/xml", "'base64'"),
+    "xml-declares-rot13": (_declaring("rot13"), "application/xml", "'rot13'"),
+    "xml-declares-zlib": (_declaring("zlib"), "application/xml", "'zlib'"),
+    "xml-declares-iso-8859-1": (_declaring("ISO-8859-1"), "application/xml", "'ISO-8859-1'"),
+    "xml-declares-iso-8859-1-untyped": (_declaring("ISO-8859-1"), "", "'ISO-8859-1'"),
+    "xml-in-utf-16": (_in("utf-16", "application/xml"), "application/xml", "UTF-16"),
+    "xml-in-utf-32": (_in("utf-32", "application/xml"), "application/xml", "UTF-32"),
+    "json-in-utf-16": (_in("utf-16", "application/json"), "application/json", "UTF-16"),
+    "json-in-utf-16-untyped": (_in("utf-16", "application/json"), "", "UTF-16"),
+    "json-in-utf-16-without-a-mark": (_in("utf-16-le", "application/json"), "application/json", "UTF-16"),
+    "json-in-utf-32": (_in("utf-32", "application/json"), "application/json", "UTF-32"),
+}
+
+
+@pytest.mark.parametrize("route", POST_ROUTES, ids=lambda route: route.function)
+def test_a_body_that_is_not_utf8_or_declares_another_encoding_is_400_on_every_post_route(
+    json_api: Api, table: Any, route: Route
+) -> None:
+    """Input limits: text must be UTF-8. A body declaring another encoding is refused before it is read, on
+    every POST route, naming the problem; nothing is written, nothing stored garbled."""
+    # Given a job and a step, both started
+    job_id = json_api.new_job()
+    step_id = json_api.new_step(job_id)
+    before = stored_items(table)
+    path = route.path.format(job_id=job_id, step_id=step_id)
+    for kind, (make_body, content_type, names) in NOT_UTF8.items():
+        headers = [("Content-Type", content_type)] if content_type else []
+        # When a body that is not UTF-8, or says it is not, is posted to the route
+        reply = json_api.request(
+            "POST", path, body=make_body(ROOTS.get(route.path, "action")), headers=headers
+        )
+        # Then it is a 400 naming the encoding, never a 500
+        assert reply.status == 400, (kind, reply.body)
+        assert names in reply.fault["detail"], kind
+        assert "UTF-8" in reply.fault["detail"], kind
+    # And nothing was written
+    assert stored_items(table) == before
+
+
+def test_an_xml_body_declared_utf8_in_any_spelling_is_stored_exactly(api: Api) -> None:
+    """Input limits: text outside ASCII is stored and returned exactly as sent, whichever name of UTF-8 the
+    XML declaration uses."""
+    for encoding in ("UTF-8", "utf-8", "utf8"):
+        # Given an add-job body declaring UTF-8
+        body = f'<?xml version="1.0" encoding="{encoding}"?><job><description>café 💾</description></job>'
+        # When it is posted
+        reply = api.request(
+            "POST", "/jobs", body=body.encode(), headers=[("Content-Type", "application/xml")]
+        )
+        # Then the job holds the text as sent
+        assert reply.status == 201, (encoding, reply.body)
+        assert api.get_job(reply.data["id"]).data["description"] == "café 💾"
 
 
 def test_a_body_of_exactly_64_kib_is_accepted(json_api: Api) -> None:

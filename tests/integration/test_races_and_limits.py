@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import uuid
 from typing import Any
 from xml.etree import ElementTree
 
 import pytest
 
 from external_tasks import limits
+from external_tasks.model import Status, Step, StepType
+from external_tasks.store import items, job_store
 from external_tasks.store.dynamodb import DynamoDBStore
-from tests.conftest import Clock
+from tests.conftest import TABLE_NAME, Clock
 from tests.support.api import Api
 
 
@@ -50,6 +55,87 @@ def test_follow_steps_refuses_a_job_too_big_to_embed(json_api: Api, monkeypatch:
     assert reply.status == 400
     assert f"GET /jobs/{job_id}/steps" in reply.fault["detail"]
     assert json_api.get_job(job_id).status == 200
+
+
+def _job_with_steps(json_api: Api, table: Any, count: int, description: str) -> str:
+    """A job of ``count`` top-level steps, written to the table as add step writes them (one at a time through
+    the API would take minutes for a thousand)."""
+    job_id = json_api.new_job(description)
+    job = job_store().get_job(job_id)
+    assert job is not None
+    steps = [
+        Step(
+            id=str(uuid.uuid4()),
+            job_id=job_id,
+            description=description,
+            type=StepType.EXECUTING,
+            path=(number,),
+            status=Status.STARTED,
+            start_time=job.start_time + number,
+        )
+        for number in range(count)
+    ]
+    written = [items.step_item(step) for step in steps]
+    written.append(items.job_item(dataclasses.replace(job, step_count=count, step_total=count)))
+    for start in range(0, len(written), 25):
+        batch = [{"PutRequest": {"Item": item}} for item in written[start : start + 25]]
+        assert not table.batch_write_item(RequestItems={TABLE_NAME: batch}).get("UnprocessedItems")
+    return job_id
+
+
+def _delivered_bytes(reply: Any) -> int:
+    """What Lambda's runtime would send of the reply (ensure_ascii, as the older runtimes: the larger)."""
+    envelope = {"statusCode": reply.status, "headers": reply.headers, "body": reply.body}
+    return len(json.dumps(envelope).encode())
+
+
+@pytest.mark.parametrize(
+    ("count", "description"),
+    [(100, "\U0001f4be" * 4_000), (100, '"&<' * 1_333 + "x"), (1_000, "\U0001f4be" * 200)],
+    ids=["100-steps-of-4000-emoji", "100-steps-of-4000-escaped-ascii", "1000-steps-of-200-emoji"],
+)
+def test_follow_steps_embeds_every_step_that_fits_in_lambdas_reply(
+    json_api: Api, table: Any, count: int, description: str
+) -> None:
+    """Representations: follow=steps embeds up to 1,000 steps, as long as they fit in Lambda's 6 MB reply:
+    always 100 steps of 4,000 characters or 1,000 of 200, whatever the characters."""
+    # Given a job of that many steps, its own description as long
+    job_id = _job_with_steps(json_api, table, count, description)
+    for fmt in ("json", "xml"):
+        # When it is read with follow=steps
+        reply = json_api.request("GET", f"/jobs/{job_id}", query=[("follow", "steps")], format=fmt)
+        # Then every step is embedded, text intact, and the reply is one Lambda delivers
+        assert reply.status == 200, reply.body[:300]
+        embedded = reply.data["steps"]["step"]
+        assert len(embedded) == count
+        assert {step["description"] for step in embedded} == {description}
+        assert _delivered_bytes(reply) <= limits.LAMBDA_REPLY_BYTES
+
+
+def test_follow_steps_refuses_steps_that_cannot_fit_in_lambdas_reply(json_api: Api, table: Any) -> None:
+    """Representations: steps that do not fit in one reply are refused (400), pointing at the listing."""
+    # Given a job of 200 steps of 4,000 emoji: more than 6 MB counted as the older runtimes write it
+    job_id = _job_with_steps(json_api, table, 200, "\U0001f4be" * 4_000)
+    # When it is read with follow=steps
+    reply = json_api.get_job(job_id, query=[("follow", "steps")])
+    # Then it is refused, naming the bounds and the listing, and the job alone still reads
+    assert reply.status == 400
+    assert f"GET /jobs/{job_id}/steps" in reply.fault["detail"]
+    assert str(limits.LAMBDA_REPLY_BYTES) in reply.fault["detail"]
+    assert json_api.get_job(job_id).status == 200
+    assert len(json_api.list_steps(job_id, max="10").data["step"]) == 10
+
+
+def test_follow_steps_refuses_more_than_1000_steps_however_short(json_api: Api, table: Any) -> None:
+    """Representations: follow=steps embeds at most 1,000 steps (GET /capabilities: max_followed_steps)."""
+    # Given a job of 1,001 one-character steps
+    job_id = _job_with_steps(json_api, table, limits.MAX_FOLLOWED_STEPS + 1, "x")
+    # When it is read with follow=steps
+    reply = json_api.get_job(job_id, query=[("follow", "steps")])
+    # Then it is refused, pointing at the listing
+    assert reply.status == 400
+    assert f"GET /jobs/{job_id}/steps" in reply.fault["detail"]
+    assert "at most 1000" in reply.fault["detail"]
 
 
 def test_a_page_stops_short_of_the_reply_size_limit_and_continues(

@@ -326,6 +326,83 @@ def test_invalid_utf8_is_refused(body: bytes, content_type: str) -> None:
         decode(body, content_type, "job")
 
 
+# Encodings (SPEC: Input limits, "Text must be valid UTF-8"): bodies are UTF-8, whatever they declare
+
+
+OTHER_ENCODINGS = ["foo", "UTF-16", "utf-32", "base64", "rot13", "zlib", "ISO-8859-1", "latin-1", "US-ASCII",
+                   "utf_8", "u8", "cp65001", "utf-8-sig", ""]  # fmt: skip
+
+
+@pytest.mark.parametrize("encoding", OTHER_ENCODINGS)
+@pytest.mark.parametrize("quote", ['"', "'"], ids=["double-quoted", "single-quoted"])
+def test_an_xml_declaration_naming_another_encoding_is_refused_by_name(encoding: str, quote: str) -> None:
+    # Given a UTF-8 body whose XML declaration names an encoding other than UTF-8: unknown, multi-byte,
+    # not a text codec, single-byte, or one of Python's other aliases of UTF-8 that XML readers do not know
+    declaration = f"<?xml version={quote}1.0{quote} encoding={quote}{encoding}{quote}?>"
+    body = f"{declaration}<job><description>café</description></job>".encode()
+    # When it is read
+    # Then it is refused before parsing, naming the encoding declared
+    with pytest.raises(Invalid, match="XML declaration names the encoding") as refused:
+        decode(body, XML_TYPE, "job")
+    assert repr(encoding) in refused.value.detail
+    assert "UTF-8" in refused.value.detail
+
+
+def test_an_xml_declaration_naming_another_encoding_is_refused_after_a_byte_order_mark() -> None:
+    # Given a UTF-8 byte order mark, then a declaration of ISO-8859-1, and no Content-Type
+    body = b'\xef\xbb\xbf<?xml version="1.0" encoding="ISO-8859-1"?><job><description>x</description></job>'
+    # When it is read
+    # Then it is refused all the same
+    with pytest.raises(Invalid, match="ISO-8859-1"):
+        decode(body, None, "job")
+
+
+@pytest.mark.parametrize("encoding", ["UTF-8", "utf-8", "Utf-8", "utf8", "UTF8"])
+def test_an_xml_declaration_of_utf8_in_any_case_reads_the_text_as_utf8(encoding: str) -> None:
+    # Given a body with non-ASCII text, declared UTF-8 in any case or as utf8 (as Content-Type's charset may)
+    declaration = f'<?xml version="1.0" encoding="{encoding}" standalone="yes"?>'
+    body = f"{declaration}<job><description>café 💾</description></job>"
+    # When it is read
+    data = decode(body.encode(), XML_TYPE, "job")
+    # Then the text is exactly as sent (expat alone would misread "utf8" as a one-byte encoding)
+    assert data == {"description": "café 💾"}
+
+
+def test_an_encoding_named_outside_the_declaration_is_only_text() -> None:
+    # Given "encoding=" in the text of an element, not in an XML declaration
+    body = b'<job><description>encoding="latin-1"</description></job>'
+    # When it is read
+    # Then it is the description
+    assert decode(body, XML_TYPE, "job") == {"description": 'encoding="latin-1"'}
+
+
+@pytest.mark.parametrize("content_type", [XML_TYPE, JSON_TYPE, None], ids=["xml", "json", "sniffed"])
+def test_a_utf8_byte_order_mark_is_ignored(content_type: str | None) -> None:
+    # Given a UTF-8 body starting with a byte order mark, which JSON (RFC 8259) and XML let a reader ignore
+    text = "<job><description>x</description></job>" if content_type != JSON_TYPE else '{"description": "x"}'
+    body = b"\xef\xbb\xbf" + text.encode()
+    # When it is read, with or without Content-Type
+    # Then it is the body without the mark
+    assert decode(body, content_type, "job") == {"description": "x"}
+
+
+@pytest.mark.parametrize(
+    ("codec", "named"),
+    [("utf-16", "UTF-16"), ("utf-16-be", "UTF-16"), ("utf-32", "UTF-32"), ("utf-32-be", "UTF-32"),
+     ("utf-16-le", "UTF-16 or UTF-32"), ("utf-32-le", "UTF-16 or UTF-32")],
+)  # fmt: skip
+@pytest.mark.parametrize("content_type", [JSON_TYPE, XML_TYPE, None], ids=["json", "xml", "sniffed"])
+def test_a_utf16_or_utf32_body_is_refused_by_name(codec: str, named: str, content_type: str | None) -> None:
+    # Given a body in UTF-16 or UTF-32, with a byte order mark (utf-16, utf-32) or without one
+    mark = {"utf-16-be": "\ufeff", "utf-32-be": "\ufeff"}.get(codec, "")
+    text = '{"description": "x"}' if content_type == JSON_TYPE else "<job><description>x</description></job>"
+    body = (mark + text).encode(codec)
+    # When it is read
+    # Then it is refused, naming the encoding and asking for UTF-8
+    with pytest.raises(Invalid, match=f"{named}.*send UTF-8"):
+        decode(body, content_type, "job")
+
+
 FORBIDDEN_CONTROLS = ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\x80", "\x85", "\x9f"]
 
 

@@ -546,6 +546,8 @@ def test_capabilities_list_statuses_step_types_and_limits_in_json() -> None:
     assert data["limits"]["default_page_size"] == 1_000  # Listing: every item, up to what fits
     assert data["limits"]["max_page_size"] == 1_000
     assert data["limits"]["max_steps_per_job"] == limits.MAX_STEPS_PER_JOB
+    assert data["limits"]["max_followed_steps"] == 1_000  # Representations: follow=steps
+    assert data["limits"]["max_reply_bytes"] == 6_291_556  # what Lambda delivers
     assert data["cleanup"] == {"succeeded_job_minutes": 5, "failed_job_minutes": 30}
     assert data["auto_cleared_default"] is True
     assert data["api_version"]

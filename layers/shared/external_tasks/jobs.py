@@ -12,7 +12,7 @@ from dataclasses import replace
 from external_tasks import clock, idempotency, limits, observability, rules
 from external_tasks.config import settings
 from external_tasks.errors import Invalid, Unavailable
-from external_tasks.listings import page_of_jobs, page_of_steps, steps_fitting, with_chain
+from external_tasks.listings import job_bytes, page_of_jobs, page_of_steps, steps_fitting, with_chain
 from external_tasks.model import Caller, Job, JobQuery, Page, Status, Step, StepType
 from external_tasks.store import Changed, job_store
 
@@ -85,11 +85,16 @@ def get_job(job_id: str) -> Job:
 
 
 def get_job_with_steps(job_id: str) -> tuple[Job, list[Step]]:
+    """The job and its steps, to embed (follow=steps): up to MAX_FOLLOWED_STEPS, while the job and its
+    steps fit in one of Lambda's replies (limits.MAX_REPLY_BYTES); a larger job is refused, pointing at the
+    listing."""
     stored, steps = job_store().get_job_with_steps(job_id, most=limits.MAX_FOLLOWED_STEPS)
     job = rules.visible_job(stored, job_id, clock.now_ms())
-    if len(steps) > limits.MAX_FOLLOWED_STEPS or steps_fitting(steps) < len(steps):
+    room = limits.MAX_REPLY_BYTES - job_bytes(job)
+    if len(steps) > limits.MAX_FOLLOWED_STEPS or steps_fitting(steps, room) < len(steps):
         raise Invalid(
-            f"Job {job_id} has too many steps to embed with follow=steps; "
+            f"Job {job_id} has too many steps to embed with follow=steps (at most {limits.MAX_FOLLOWED_STEPS}"
+            f", and only while they fit in a reply of {limits.LAMBDA_REPLY_BYTES} bytes); "
             f"list them a page at a time with GET /jobs/{job_id}/steps"
         )
     chain = {step.id: step for step in steps}

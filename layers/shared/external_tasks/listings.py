@@ -20,22 +20,32 @@ _REFUSED = "page token is not valid for this listing: pass the page value of the
 _MAX_PATH_NUMBER = 10**4  # a path's numbers are stored with four digits
 
 
-def _fitting[T](found: Sequence[T], texts: Callable[[T], Sequence[str]]) -> int:
-    """How many of ``found``, from the first, fit in one reply."""
+def _fitting[T](found: Sequence[T], texts: Callable[[T], Sequence[str]], room: int) -> int:
+    """How many of ``found``, from the first, fit in ``room`` bytes of a reply."""
     total = 0
     for count, item in enumerate(found):
         total += limits.reply_bytes_bound(texts(item))
-        if total > limits.MAX_REPLY_BYTES:
+        if total > room:
             return count
     return len(found)
 
 
+def job_bytes(job: Job) -> int:
+    """The most ``job`` can take in a reply (limits.reply_bytes_bound)."""
+    return limits.reply_bytes_bound(_job_texts(job))
+
+
+def _job_texts(job: Job) -> Sequence[str]:
+    return (job.description, job.owner, job.correlation_id)
+
+
 def jobs_fitting(jobs: Sequence[Job]) -> int:
-    return _fitting(jobs, lambda job: (job.description, job.owner, job.correlation_id))
+    return _fitting(jobs, _job_texts, limits.MAX_REPLY_BYTES)
 
 
-def steps_fitting(steps: Sequence[Step]) -> int:
-    return _fitting(steps, lambda step: (step.description,))
+def steps_fitting(steps: Sequence[Step], room: int | None = None) -> int:
+    """How many of ``steps`` fit in one reply, or in ``room`` bytes of it (what a job leaves)."""
+    return _fitting(steps, lambda step: (step.description,), limits.MAX_REPLY_BYTES if room is None else room)
 
 
 def page_of_jobs(query: JobQuery, limit: int, page: str | None) -> Page[Job]:

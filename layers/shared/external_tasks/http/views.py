@@ -156,6 +156,8 @@ def capabilities(cleanup: CleanupDelays, search_terms: Sequence[str]) -> Documen
                             ("max_page_size", limits.MAX_PAGE_SIZE),
                             ("max_steps_per_job", limits.MAX_STEPS_PER_JOB),
                             ("max_step_depth", limits.MAX_STEP_DEPTH),
+                            ("max_followed_steps", limits.MAX_FOLLOWED_STEPS),
+                            ("max_reply_bytes", limits.LAMBDA_REPLY_BYTES),
                         )
                     ),
                 ),

@@ -14,14 +14,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from external_tasks import limits
+from external_tasks import limits, paging, patterns, search
+from external_tasks.http.request import FOLLOW_PATTERN, PAGE_SIZE_PATTERN
 from external_tasks.model import Status, StepType
 from external_tasks.requests import AddJob, AddStep, ClearAction, EndAction
-from external_tasks.search import MAX_SEARCH_LENGTH
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENT = ROOT / "openapi" / "openapi.json"
-UUID = {"type": "string", "format": "uuid"}
+UUID = {"type": "string", "format": "uuid", "pattern": f"^{patterns.UUID}$"}
 
 
 class _Reply(BaseModel):
@@ -184,13 +184,51 @@ REPLIES: tuple[type[BaseModel], ...] = (
 REQUESTS: tuple[type[BaseModel], ...] = (AddJob, AddStep, EndAction, ClearAction)
 
 
+# Any JSON value a body may carry in a member this API does not read: text without control characters, member
+# names included (SPEC: Input limits). Not stated: the 32 levels of nesting, the 65,536 bytes and the digits
+# of a number that http.bodies also allow, at most.
+JSON_VALUE = {
+    "description": "any JSON value whose texts, member names included, hold no control character",
+    "anyOf": [
+        {"type": ["null", "boolean", "number"]},
+        {"type": "string", "pattern": patterns.TEXT},
+        {"type": "array", "items": {"$ref": "#/components/schemas/JsonValue"}},
+        {
+            "type": "object",
+            "propertyNames": {"pattern": patterns.TEXT},
+            "additionalProperties": {"$ref": "#/components/schemas/JsonValue"},
+        },
+    ],
+}
+
+
+def _open_objects(schema: Any) -> None:
+    """Every object of a request body takes members it does not name, as http.bodies does (JsonValue)."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "object":
+            schema.setdefault("propertyNames", {"pattern": patterns.TEXT})
+            schema.setdefault("additionalProperties", {"$ref": "#/components/schemas/JsonValue"})
+        for value in schema.values():
+            _open_objects(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _open_objects(value)
+
+
 def _schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
-    models: list[type[BaseModel]] = [*REPLIES, GatewayRefusal, Capabilities, *REQUESTS]
+    models: list[type[BaseModel]] = [*REPLIES, GatewayRefusal, Capabilities]
     for model in models:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
+    for model in REQUESTS:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        definitions = schema.pop("$defs", {})
+        _open_objects([schema, definitions])
+        schemas.update(definitions)
+        schemas[model.__name__] = schema
+    schemas["JsonValue"] = JSON_VALUE
     return schemas
 
 
@@ -249,13 +287,20 @@ PAGE = [
     {
         "name": "max",
         "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": limits.MAX_PAGE_SIZE},
+        "schema": {
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": limits.MAX_PAGE_SIZE},
+                {"type": "string", "pattern": PAGE_SIZE_PATTERN},
+            ]
+        },
+        "description": f"1 to {limits.MAX_PAGE_SIZE} (at most four digits, white space around them allowed)",
     },
     {
         "name": "page",
         "in": "query",
-        "schema": {"type": "string"},
-        "description": "the previous reply's token",
+        "schema": {"type": "string", "maxLength": paging.MAX_TOKEN_LENGTH, "pattern": paging.TOKEN_PATTERN},
+        "description": "the page token of the previous reply's next link: only the service makes valid ones, "
+        "bound to the listing and its query",
     },
 ]
 CORRELATION_ID = {
@@ -303,13 +348,25 @@ def document() -> dict[str, Any]:
                     {
                         "name": "search",
                         "in": "query",
-                        "schema": {"type": "string", "maxLength": MAX_SEARCH_LENGTH},
-                        "description": "correlation_id=X, status=S, owner=ARN, combined with 'and'",
+                        "schema": {
+                            "type": "string",
+                            "maxLength": search.MAX_SEARCH_LENGTH,
+                            "pattern": search.search_pattern(),
+                        },
+                        "description": "correlation_id=X, status=S, owner=ARN, each at most once, combined "
+                        "with 'and' (names, statuses and 'and' in any letter case; values may be quoted)",
                     },
                     {
                         "name": "status",
                         "in": "query",
-                        "schema": {"type": "string", "enum": [str(s) for s in Status]},
+                        "schema": {
+                            "anyOf": [
+                                {"type": "string", "enum": [str(s) for s in Status]},
+                                {"type": "string", "pattern": search.status_pattern()},
+                            ]
+                        },
+                        "description": "a shortcut for search's status=S, in any letter case; it must agree "
+                        "with a status that search names",
                     },
                     *PAGE,
                 ],
@@ -329,7 +386,17 @@ def document() -> dict[str, Any]:
                 "summary": "A job; with follow=steps, its steps too",
                 "parameters": [
                     JOB_ID,
-                    {"name": "follow", "in": "query", "schema": {"type": "string", "enum": ["steps"]}},
+                    {
+                        "name": "follow",
+                        "in": "query",
+                        "schema": {
+                            "anyOf": [
+                                {"type": "string", "enum": ["steps"]},
+                                {"type": "string", "pattern": FOLLOW_PATTERN},
+                            ]
+                        },
+                        "description": "steps (in any letter case): embed the job's steps",
+                    },
                 ],
                 "responses": {"200": _reply("the job", "JobReply"), **_faults(400, 403, 404, 503)},
             }

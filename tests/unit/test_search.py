@@ -6,13 +6,17 @@ and. A status query parameter is a shortcut for the status filter." Anything els
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+import random
+from collections.abc import Callable, Iterator
 
+import jsonschema_rs
 import pytest
 
 from external_tasks import search
 from external_tasks.errors import Invalid
 from external_tasks.model import JobQuery, Status
+from tools import openapi
 
 ACCOUNT = "123456789012"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/PluginRole"
@@ -200,3 +204,64 @@ def test_a_status_parameter_that_is_not_a_status_is_invalid() -> None:
     # when the shortcut names no status, then it is invalid
     with pytest.raises(Invalid, match="status"):
         search.parse(None, "done")
+
+
+@pytest.mark.parametrize(
+    "owner",
+    [
+        f'"{USER} "',
+        "arn:aws:iam::1:user/é",
+        "arn:aws:iam::1:user/\x01",
+        '"arn:aws:iam::1:user/a b"',
+        "ARN:x",
+    ],
+)
+def test_an_owner_that_no_iam_principal_can_be_is_invalid(owner: str) -> None:
+    """Listing: an ARN is printable ASCII without spaces; any other owner can match no job, so it is 400."""
+    # when searching for it, then it is invalid, naming the owner
+    with pytest.raises(Invalid, match="owner"):
+        search.parse(f"owner={owner}")
+
+
+# The document's search pattern (openapi/openapi.json, as Schemathesis reads it) against parse().
+
+PIECES = [
+    "status", "STATUS", "correlation_id", "owner", "Owner", "=", " = ", "started", "Failed", "UN\u212aNOWN",
+    "running", "abc-1", '"', '" started "', "arn:x", "arn:a+and+b", "arn:", "+", " ", "and", "AND", " and ",
+    "+and+", "+and", "and+", "\u00a0", "\x1c", "\t", "x", "and\u00a0", "status=started", "owner=arn:a",
+    "correlation_id=c", "é", '"arn:a+and+b"', "arn:a+and", 'status="started"', '"abc-1"', 'owner="arn:x"',
+    "owner=arn:q+", "+and+status=failed", " and owner=arn:z", "\u212a",
+]  # fmt: skip
+
+
+def _searches() -> Iterator[str]:
+    """Every text of up to three pieces, and 30,000 of four to nine."""
+    for count in range(4):
+        for pieces in itertools.product(PIECES, repeat=count):
+            yield "".join(pieces)
+    rng = random.Random(12)  # noqa: S311 - the same texts every run
+    for _ in range(30_000):
+        yield "".join(rng.choice(PIECES) for _ in range(rng.randint(4, 9)))
+
+
+def test_the_documents_search_pattern_allows_exactly_the_searches_parse_accepts() -> None:
+    """Listing and Input limits: the OpenAPI document is exactly as strict as the service."""
+    # given the search parameter as openapi/openapi.json states it
+    schema = next(
+        p for p in openapi.document()["paths"]["/jobs"]["get"]["parameters"] if p["name"] == "search"
+    )
+    allows = jsonschema_rs.Draft202012Validator(schema["schema"]).is_valid
+
+    def accepted(text: str) -> bool:
+        try:
+            search.parse(text)
+        except Invalid:
+            return False
+        return True
+
+    # when texts around every rule of the search language are checked by both
+    checked = list(_searches())
+    # then they agree on every one, and many are accepted
+    assert [text for text in checked if allows(text) != accepted(text)] == []
+    assert sum(map(accepted, checked)) > 2_000
+    assert not allows("status=started" + " " * 1_024)  # and a search is at most 1,024 characters

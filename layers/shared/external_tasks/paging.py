@@ -19,6 +19,9 @@ type Cursor = list[str | int]
 
 _MAC_BYTES = 16
 MAX_TOKEN_LENGTH = 1_024
+# Every token encode() makes, for openapi/openapi.json: base64url payload, a dot, the base64url MAC. Only the
+# service can make one that decode() accepts.
+TOKEN_PATTERN = f"^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{{{-(-_MAC_BYTES * 4 // 3)}}}$"
 
 
 def _b64encode(raw: bytes) -> str:

@@ -11,7 +11,7 @@ from typing import Annotated, Any, ClassVar, Self
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from external_tasks import limits
+from external_tasks import limits, patterns
 from external_tasks.errors import Incomplete, Invalid, shown
 from external_tasks.model import Status, StepType, is_id
 
@@ -72,17 +72,62 @@ def _legacy_status(value: Any) -> Any:
     return value
 
 
-# The JSON schemas say what the validators accept (openapi/openapi.json is generated from them).
-_TERMINAL = {"type": "string", "enum": [str(s) for s in Status if s.is_terminal]}
+# The JSON schemas say exactly what the validators accept (openapi/openapi.json is generated from them; tests
+# hold each to its validator): white space is what str.strip() takes off, less the control characters a body
+# may not hold; letter case is what str.lower() ignores.
+_SPACE = patterns.BODY_WHITESPACE
+
+
+def _choice_schema(values: list[str]) -> dict[str, Any]:
+    return {
+        "description": "in any letter case",
+        "anyOf": [
+            {"type": "string", "enum": values},
+            {"type": "string", "pattern": patterns.padded(patterns.one_of(values), _SPACE)},
+        ],
+    }
+
+
+_TERMINAL = _choice_schema([str(s) for s in Status if s.is_terminal])
 type Description = Annotated[
     str,
     BeforeValidator(_description),
     WithJsonSchema(
-        {"type": "string", "minLength": 1, "maxLength": limits.MAX_DESCRIPTION_LENGTH, "pattern": r"\S"}
+        {
+            "type": "string",
+            "description": f"1 to {limits.MAX_DESCRIPTION_LENGTH} characters once white space around it is "
+            "taken off",
+            "pattern": patterns.padded(
+                f"{patterns.BODY_VISIBLE}(?:{patterns.TEXT_CHARACTER}"
+                f"{{0,{limits.MAX_DESCRIPTION_LENGTH - 2}}}{patterns.BODY_VISIBLE})?",
+                _SPACE,
+            ),
+        }
     ),
 ]
-type Flag = Annotated[bool, BeforeValidator(_flag), WithJsonSchema({"type": ["boolean", "null"]})]
-type StepId = Annotated[str, BeforeValidator(_uuid), WithJsonSchema({"type": "string", "format": "uuid"})]
+type Flag = Annotated[
+    bool,
+    BeforeValidator(_flag),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": ["boolean", "null"]},
+                {"type": "string", "pattern": patterns.padded(patterns.one_of(["true", "false"]), _SPACE)},
+            ]
+        }
+    ),
+]
+type StepId = Annotated[
+    str,
+    BeforeValidator(_uuid),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "a step's id (a UUID)",
+            "pattern": patterns.padded(patterns.UUID, _SPACE),
+        }
+    ),
+]
 
 
 class Body(BaseModel):
@@ -132,7 +177,7 @@ class AddStep(Body):
     entity, verb = "Step", "add"
 
     description: Description
-    type: Annotated[StepType, _enum(StepType, "step type")]
+    type: Annotated[StepType, _enum(StepType, "step type"), WithJsonSchema(_choice_schema(list(StepType)))]
     parent_step: ParentStep | None = None
 
 
@@ -148,10 +193,15 @@ class EndAction(Body):
         BeforeValidator(_legacy_status),
         WithJsonSchema(
             {
-                "description": "oVirt 3.x: the terminal status to end with, instead of succeeded",
+                "description": "oVirt 3.x: the terminal status to end with, instead of succeeded; null: none",
                 "oneOf": [
+                    {"type": "null"},
                     _TERMINAL,
-                    {"type": "object", "properties": {"state": _TERMINAL}, "required": ["state"]},
+                    {
+                        "type": "object",
+                        "properties": {"state": {"anyOf": [_TERMINAL, {"type": "null"}]}},
+                        "required": ["state"],
+                    },
                 ],
             }
         ),

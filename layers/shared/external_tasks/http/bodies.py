@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from external_tasks import limits
+from external_tasks import limits, patterns
 from external_tasks.errors import Invalid, UnsupportedMediaType, shown
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 JSON, XML = "json", "xml"
 # Control characters (SPEC: Input limits), surrogates, and U+FFFE/U+FFFF, which no XML document can carry.
-_FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_FORBIDDEN_CHARACTERS = re.compile(patterns.FORBIDDEN)
 # The names of UTF-8 accepted in a Content-Type charset or an XML declaration, in any letter case.
 _UTF8_NAMES = ("utf-8", "utf8")
 _BYTE_ORDER_MARK = "\ufeff"

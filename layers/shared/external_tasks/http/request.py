@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from external_tasks import limits, rules
+from external_tasks import limits, patterns, rules
 from external_tasks.errors import BodyTooLarge, Forbidden, Invalid, NotFound
 from external_tasks.http import bodies
 from external_tasks.model import Caller, is_id
@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 _NOT_CORRELATION_ID = re.compile(f"[^{limits.CORRELATION_ID_CHARACTERS}]")
 _IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,255}")
 _HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?")
+# What page_size and follow_steps accept, for openapi/openapi.json (tests/unit/test_patterns.py holds them to
+# the code): max, 1 to 1000 in at most four ASCII digits; follow, "steps" in any case, maybe repeated.
+PAGE_SIZE_PATTERN = patterns.padded(
+    "(?:0{0,3}[1-9]|0{0,2}[1-9][0-9]|0?[1-9][0-9]{2}|1000)", patterns.WHITESPACE
+)
+_STEPS = f"{patterns.WHITESPACE}*{patterns.any_case('steps')}{patterns.WHITESPACE}*"
+FOLLOW_PATTERN = f"^{_STEPS}(?:,{_STEPS})*$"
 _XML_TYPES = ("application/xml", "text/xml")
 _JSON_TYPES = ("application/json", "text/json")
 

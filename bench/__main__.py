@@ -1,8 +1,9 @@
-"""``make bench``: what a request costs, measured, against the budgets of DESIGN.md and the issues.
+"""``make bench``: what a request costs, measured, against the budgets of docs/storage.md.
 
 - per route: DynamoDB round trips (rounds: parallel calls count once), and the write and read units AWS would
   bill, computed from the items written and the template's indexes (billing.py, meter.py);
-- the plug-in job of DESIGN.md: its write units, on a fresh job and on one with 400 ended steps; an add and an
+- the plug-in job (docs/storage.md): its write units, on a fresh job and on one with 400 ended steps; an add
+and an
   end step on a job with 0 and with 400 ended steps; 100 plug-ins at once: the share of write units on the
   hottest partition key (workload.py);
 - per route: the handler's time with DynamoDB answered from memory (the calls it made, replayed): our own

@@ -1,4 +1,5 @@
-"""Plug-ins at work, through the functions' handlers as API Gateway invokes them: the plug-in job of DESIGN.md
+"""Plug-ins at work, through the functions' handlers as API Gateway invokes them: the plug-in job
+(docs/storage.md)
 (1 job, 2 steps with 4 sub-steps each, all ended, 20 polls), alone, on a job with 400 ended steps, and run by
 many plug-ins at once; and one add/end step on a fresh job and on one with 400 ended steps."""
 
@@ -115,7 +116,7 @@ class Plugin:
 
 
 def plugin_job(meter: Meter, plugin: Plugin, earlier_ended_steps: int = 0) -> Usage:
-    """The plug-in job of DESIGN.md; with earlier ended steps, on a job that already has them."""
+    """The plug-in job of docs/storage.md; with earlier ended steps, on a job that already has them."""
     job_id = plugin.with_ended_steps(earlier_ended_steps) if earlier_ended_steps else None
     with meter.measure() as usage:
         if job_id is None:

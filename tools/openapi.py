@@ -43,7 +43,7 @@ class Ref(_Reply):
 
 
 class StepReply(_Reply):
-    """A step (SPEC: Step)."""
+    """A step (docs/api.md: Jobs and steps)."""
 
     id: str = Field(json_schema_extra={"format": "uuid"})
     href: str
@@ -65,7 +65,7 @@ class EmbeddedSteps(_Reply):
 
 
 class JobReply(_Reply):
-    """A job (SPEC: Job); with follow=steps, its steps embedded."""
+    """A job (docs/api.md: Jobs and steps); with follow=steps, its steps embedded."""
 
     id: str = Field(json_schema_extra={"format": "uuid"})
     href: str
@@ -185,7 +185,7 @@ REQUESTS: tuple[type[BaseModel], ...] = (AddJob, AddStep, EndAction, ClearAction
 
 
 # Any JSON value a body may carry in a member this API does not read: text without control characters, member
-# names included (SPEC: Input limits). Not stated: the 32 levels of nesting, the 65,536 bytes and the digits
+# names included (docs/api.md: Limits). Not stated: the 32 levels of nesting, the 65,536 bytes and the digits
 # of a number that http.bodies also allow, at most.
 JSON_VALUE = {
     "description": "any JSON value whose texts, member names included, hold no control character",
@@ -253,12 +253,13 @@ def _faults(*statuses: int, action: bool = False) -> dict[str, Any]:
         400: "malformed or invalid input",
         403: "not signed, not allowed by IAM, or not the job's owner",
         404: "no such job or step",
-        409: "the job or step's state forbids it (SPEC rules 4, 5), or a request with this "
-        "Idempotency-Key is still being handled",
+        409: "the job or step's state forbids it (rules 4, 5), or an Idempotency-Key whose job was "
+        "cleared away",
         413: "body over 65,536 bytes",
         415: "neither JSON nor XML",
         422: "Idempotency-Key used before with another body",
-        503: "the store is throttling or failing; retry after Retry-After seconds",
+        503: "the store is throttling or failing; nothing changed; retry after Retry-After seconds",
+        504: "the store never confirmed the change: it may or may not have been made",
     }
     fault = "ActionFault" if action else "Fault"
     replies = {}
@@ -267,7 +268,7 @@ def _faults(*statuses: int, action: bool = False) -> dict[str, Any]:
         if status == 403:
             schema = {"oneOf": [_ref(fault), _ref("GatewayRefusal")]}
         reply: dict[str, Any] = {"description": texts[status], "content": _content(schema)}
-        if status in (409, 503):
+        if status == 503:
             reply["headers"] = {"Retry-After": {"schema": {"type": "string"}, "description": "seconds"}}
         replies[str(status)] = reply
     return replies
@@ -377,7 +378,7 @@ def document() -> dict[str, Any]:
                 "summary": "Add a job",
                 "parameters": [CORRELATION_ID, IDEMPOTENCY_KEY],
                 "requestBody": _body("AddJob"),
-                "responses": {"201": created_job, **_faults(400, 403, 409, 413, 415, 422, 503)},
+                "responses": {"201": created_job, **_faults(400, 403, 409, 413, 415, 422, 503, 504)},
             },
         },
         "/jobs/{job_id}": {
@@ -404,24 +405,24 @@ def document() -> dict[str, Any]:
         "/jobs/{job_id}/end": {
             "post": {
                 "operationId": "endJob",
-                "summary": "End a job and its open steps (SPEC rule 2)",
+                "summary": "End a job and its open steps (rule 2)",
                 "parameters": [JOB_ID],
                 "requestBody": _body("EndAction", required=False),
                 "responses": {
                     "200": _reply("ended", "ActionReply"),
-                    **_faults(400, 403, 404, 409, 413, 415, 503, action=True),
+                    **_faults(400, 403, 404, 409, 413, 415, 503, 504, action=True),
                 },
             }
         },
         "/jobs/{job_id}/clear": {
             "post": {
                 "operationId": "clearJob",
-                "summary": "Mark a job auto-cleared (SPEC rule 6)",
+                "summary": "Mark a job auto-cleared (rule 6)",
                 "parameters": [JOB_ID],
                 "requestBody": _body("ClearAction", required=False),
                 "responses": {
                     "200": _reply("cleared", "ActionReply"),
-                    **_faults(400, 403, 404, 413, 415, 503, action=True),
+                    **_faults(400, 403, 404, 413, 415, 503, 504, action=True),
                 },
             }
         },
@@ -434,10 +435,10 @@ def document() -> dict[str, Any]:
             },
             "post": {
                 "operationId": "addStep",
-                "summary": "Add a step, or a sub-step under parent_step (SPEC rule 5)",
+                "summary": "Add a step, or a sub-step under parent_step (rule 5)",
                 "parameters": [JOB_ID, IDEMPOTENCY_KEY],
                 "requestBody": _body("AddStep"),
-                "responses": {"201": created_step, **_faults(400, 403, 404, 409, 413, 415, 422, 503)},
+                "responses": {"201": created_step, **_faults(400, 403, 404, 409, 413, 415, 422, 503, 504)},
             },
         },
         "/jobs/{job_id}/steps/{step_id}": {
@@ -451,12 +452,12 @@ def document() -> dict[str, Any]:
         "/jobs/{job_id}/steps/{step_id}/end": {
             "post": {
                 "operationId": "endStep",
-                "summary": "End a step and its open sub-steps (SPEC rule 3)",
+                "summary": "End a step and its open sub-steps (rule 3)",
                 "parameters": [JOB_ID, STEP_ID],
                 "requestBody": _body("EndAction", required=False),
                 "responses": {
                     "200": _reply("ended", "ActionReply"),
-                    **_faults(400, 403, 404, 409, 413, 415, 503, action=True),
+                    **_faults(400, 403, 404, 409, 413, 415, 503, 504, action=True),
                 },
             }
         },
@@ -473,7 +474,8 @@ def document() -> dict[str, Any]:
         "info": {
             "title": "External Tasks",
             "version": "4.0",
-            "description": "Jobs and steps injected by plug-ins; oVirt v4 jobs API compatible. See SPEC.md.",
+            "description": "Jobs and steps injected by plug-ins; oVirt v4 jobs API compatible. "
+            "See docs/api.md and docs/rules.md in its repository.",
         },
         "servers": [{"url": "/api"}],
         "security": [{"sigv4": []}],

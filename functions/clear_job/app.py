@@ -1,4 +1,4 @@
-"""POST /jobs/{job_id}/clear: the job is auto-cleared, gone once ended and its delay passed (SPEC rule 6)."""
+"""POST /jobs/{job_id}/clear: the job is auto-cleared, gone once ended and its delay passed (rule 6)."""
 
 from external_tasks import jobs
 from external_tasks.http import Reply, Request, endpoint, views

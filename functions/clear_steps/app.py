@@ -1,4 +1,4 @@
-"""DynamoDB stream: when TTL removes a cleared job, its steps go with it (SPEC rule 6)."""
+"""DynamoDB stream: when TTL removes a cleared job, its steps go with it (rule 6)."""
 
 from collections.abc import Mapping
 from typing import Any

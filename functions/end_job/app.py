@@ -1,4 +1,4 @@
-"""POST /jobs/{job_id}/end: the job ends, and with it every step still started (SPEC rule 2)."""
+"""POST /jobs/{job_id}/end: the job ends, and with it every step still started (rule 2)."""
 
 from external_tasks import jobs, rules
 from external_tasks.http import Reply, Request, endpoint, views

@@ -1,4 +1,4 @@
-"""Every minute (EventBridge Scheduler): delete the auto-cleared jobs that have expired (SPEC rule 6)."""
+"""Every minute (EventBridge Scheduler): delete the auto-cleared jobs that have expired (rule 6)."""
 
 from collections.abc import Mapping
 from typing import Any

@@ -1,4 +1,4 @@
-"""Who may do what, on every route (SPEC rule 7; issue: Hardening): the reader, writer and administrator
+"""Who may do what, on every route (rule 7; issue: Hardening): the reader, writer and administrator
 permissions checked by API Gateway (here, the local server) from the template's policies, and the owner
 rule checked by the functions."""
 

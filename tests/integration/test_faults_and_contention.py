@@ -1,4 +1,4 @@
-"""SPEC rules 9 and 10 and Listing under pressure (issue: Storage that scales): lost answers, contention,
+"""rules 9 and 10 and Listing under pressure (issue: Storage that scales): lost answers, contention,
 pages among expired jobs, forged page tokens.
 
 The concurrent tests call the handlers from many threads on AWS's own DynamoDB Local (moto neither keeps

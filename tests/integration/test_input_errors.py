@@ -1,4 +1,4 @@
-"""Bad input gets a 4xx oVirt fault that names the problem, and nothing is written (SPEC: Input limits)."""
+"""Bad input gets a 4xx oVirt fault that names the problem, and nothing is written (docs/api.md: Limits)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Listing jobs and steps: pages, continuation tokens, search (SPEC: Listing)."""
+"""Listing jobs and steps: pages, continuation tokens, search (docs/rules.md: Listing)."""
 
 from __future__ import annotations
 

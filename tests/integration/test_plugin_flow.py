@@ -1,4 +1,4 @@
-"""The plug-in flow of the acceptance criteria, in JSON and in XML (SPEC rules 1, 2, 3, 5)."""
+"""The plug-in flow of the acceptance criteria, in JSON and in XML (rules 1, 2, 3, 5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC.md's rules 1-8 through the handlers, in JSON and in XML, against the template's table in moto."""
+"""docs/rules.md's rules 1-8 through the handlers, in JSON and in XML, against the template's table in moto."""
 
 from __future__ import annotations
 

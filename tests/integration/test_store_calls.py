@@ -1,4 +1,4 @@
-"""What the handlers ask of DynamoDB: conditional status changes, no Scan, the round trips of DESIGN.md,
+"""What the handlers ask of DynamoDB: conditional status changes, no Scan, the round trips of docs/storage.md,
 and store faults answered with 503 and Retry-After, nothing half-written."""
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def _calls_of(calls: Calls, request: Any) -> list[str]:
 
 
 def test_round_trips_per_request_are_within_design(json_api: Api, calls: Calls) -> None:
-    """DESIGN.md cost targets: add job 1, get 1, a list page one round of parallel queries and one batch
+    """docs/storage.md cost targets: add job 1, get 1, a list page one round of parallel queries and one batch
     read, add step <= 2, end <= 2."""
     api = json_api
     job_id = api.new_job()
@@ -122,7 +122,7 @@ def test_round_trips_per_request_are_within_design(json_api: Api, calls: Calls) 
 
 
 def test_ending_a_job_costs_the_same_with_many_open_steps(json_api: Api, calls: Calls) -> None:
-    """DESIGN.md: end job costs the same with 1 open step or 1,000 (no write per open step)."""
+    """docs/storage.md: end job costs the same with 1 open step or 1,000 (no write per open step)."""
     api = json_api
     small, large = api.new_job(), api.new_job()
     api.new_step(small)

@@ -95,7 +95,7 @@ class Api:
         reply = route.load()(event, LambdaContext(route.function, event["requestContext"]["requestId"]))
         return Response(reply["statusCode"], reply["headers"], reply["body"], xml)
 
-    # The operations of SPEC.md, as a plug-in calls them.
+    # The operations of docs/api.md, as a plug-in calls them.
 
     def add_job(self, description: str = "Back up VM db01", **fields: Any) -> Response:
         caller = fields.pop("caller", "default")

@@ -1,6 +1,8 @@
-"""Request bodies read as plain data, and everything SPEC.md's "Input limits" refuse, refused (http.bodies).
+"""Request bodies read as plain data, and everything docs/rules.md's "Input limits" refuse, refused
+(http.bodies).
 
-SPEC sections pinned: "Representations" (request bodies chosen by Content-Type, XML as oVirt v4 writes it) and
+docs/api.md sections pinned: "Representations" (request bodies chosen by Content-Type, XML as oVirt v4 writes
+it) and
 "Input limits" (nesting, UTF-8, control characters, exact text).
 """
 
@@ -46,7 +48,7 @@ def xml_nested_in_ignored_field(depth: int) -> bytes:
     ).encode()
 
 
-# JSON bodies (SPEC: Representations)
+# JSON bodies (docs/api.md: Representations)
 
 
 def test_a_json_object_becomes_its_data() -> None:
@@ -62,7 +64,7 @@ def test_a_json_object_becomes_its_data() -> None:
 def test_a_json_body_that_is_not_an_object_is_refused(body: bytes) -> None:
     # Given a well-formed JSON body that is not an object
     # When it is read
-    # Then it is invalid input (SPEC: Representations, 400 malformed or invalid input)
+    # Then it is invalid input (docs/api.md: Representations, 400 malformed or invalid input)
     with pytest.raises(Invalid, match="object"):
         decode(body, JSON_TYPE, "job")
 
@@ -71,7 +73,7 @@ def test_a_json_body_that_is_not_an_object_is_refused(body: bytes) -> None:
 def test_malformed_json_is_refused_naming_json(body: bytes) -> None:
     # Given a body that is not JSON at all
     # When it is read
-    # Then the client is told it is malformed JSON (SPEC: Representations, 400 malformed input)
+    # Then the client is told it is malformed JSON (docs/api.md: Representations, 400 malformed input)
     with pytest.raises(Invalid, match="malformed JSON"):
         decode(body, JSON_TYPE, "job")
 
@@ -81,7 +83,7 @@ def test_json_nan_and_infinity_are_refused(constant: str) -> None:
     # Given a body using Python's JSON extensions, which are not JSON
     body = f'{{"description": "Back up", "ignored": {constant}}}'.encode()
     # When it is read
-    # Then it is refused as malformed (SPEC: Representations, 400 malformed input)
+    # Then it is refused as malformed (docs/api.md: Representations, 400 malformed input)
     with pytest.raises(Invalid):
         decode(body, JSON_TYPE, "job")
 
@@ -90,20 +92,22 @@ def test_a_json_number_with_thousands_of_digits_is_refused_as_invalid_input() ->
     # Given a number longer than Python will convert, in an ignored field
     body = b'{"description": "Back up", "ignored": ' + b"9" * 5000 + b"}"
     # When it is read
-    # Then it is a 400, not an unhandled ValueError (SPEC: Representations, never a 500 for client input)
+    # Then it is a 400, not an unhandled ValueError (docs/api.md: Representations, never a 500 for client
+    # input)
     with pytest.raises(Invalid):
         decode(body, JSON_TYPE, "job")
 
 
 def test_an_empty_body_is_an_empty_object() -> None:
-    # Given an end or clear request with no body, or only white space (SPEC: Operations, clear with `{}`)
+    # Given an end or clear request with no body, or only white space (docs/api.md: Operations, clear with
+    # `{}`)
     # When it is read, whatever its content type claims
     # Then it is an empty object
     assert decode(b"", None, "action") == {}
     assert decode(b" \r\n\t", XML_TYPE, "action") == {}
 
 
-# Nesting (SPEC: Input limits, "Nesting deeper than 32 levels ... anywhere in the body ...: 400")
+# Nesting (docs/api.md: Limits, "Nesting deeper than 32 levels ... anywhere in the body ...: 400")
 
 
 @pytest.mark.parametrize("containers", ["arrays", "objects"])
@@ -171,7 +175,8 @@ def test_extremely_deep_xml_is_refused_as_invalid_input() -> None:
         decode(body, XML_TYPE, "job")
 
 
-# XML bodies: hostile documents (SPEC: Representations, Input limits; 400 for malformed or invalid input)
+# XML bodies: hostile documents (docs/api.md: Representations, Input limits; 400 for malformed or invalid
+# input)
 
 
 def test_xml_with_a_doctype_is_refused() -> None:
@@ -246,11 +251,11 @@ def test_the_wrong_xml_root_element_is_refused_naming_the_expected_one() -> None
         decode(body, XML_TYPE, "job")
 
 
-# XML bodies: how elements become data (SPEC: Representations, "XML as oVirt v4 writes it")
+# XML bodies: how elements become data (docs/api.md: Representations, "XML as oVirt v4 writes it")
 
 
 def test_xml_children_become_fields_and_attributes_become_members() -> None:
-    # Given an oVirt add-step body (OVIRT-WIRE 7.5)
+    # Given an oVirt add-step body (oVirt v4 (7.5))
     body = (
         b"<step><description>Copy disk</description><type>executing</type>"
         + f'<parent_step id="{PARENT_ID}"/></step>'.encode()
@@ -270,7 +275,7 @@ def test_an_xml_reference_may_carry_its_id_as_a_child_element() -> None:
 
 
 def test_an_ovirt_3_status_state_is_read_as_a_nested_object() -> None:
-    # Given a 2013-style end action (SPEC: Operations, 3.x shapes)
+    # Given a 2013-style end action (docs/api.md: Operations, 3.x shapes)
     body = b"<action><status><state>failed</state></status></action>"
     # When it is read
     # Then the state sits inside the status object
@@ -299,13 +304,13 @@ def test_xml_namespaces_are_stripped_from_elements_and_attributes() -> None:
 
 
 def test_an_empty_xml_action_is_an_empty_object() -> None:
-    # Given `<action/>`, how oVirt clients clear a job (OVIRT-WIRE 7.5)
+    # Given `<action/>`, how oVirt clients clear a job (oVirt v4 (7.5))
     # When it is read
     # Then it is an empty object
     assert decode(b'<?xml version="1.0" encoding="UTF-8"?>\n<action/>', XML_TYPE, "action") == {}
 
 
-# Text (SPEC: Input limits, "Text must be valid UTF-8 ... Control characters ... refused with 400")
+# Text (docs/api.md: Limits, "Text must be valid UTF-8 ... Control characters ... refused with 400")
 
 
 @pytest.mark.parametrize(
@@ -326,7 +331,7 @@ def test_invalid_utf8_is_refused(body: bytes, content_type: str) -> None:
         decode(body, content_type, "job")
 
 
-# Encodings (SPEC: Input limits, "Text must be valid UTF-8"): bodies are UTF-8, whatever they declare
+# Encodings (docs/api.md: Limits, "Text must be valid UTF-8"): bodies are UTF-8, whatever they declare
 
 
 OTHER_ENCODINGS = ["foo", "UTF-16", "utf-32", "base64", "rot13", "zlib", "ISO-8859-1", "latin-1", "US-ASCII",
@@ -474,7 +479,7 @@ def test_a_c1_control_between_xml_elements_is_refused() -> None:
     # Given a C1 control in text between two elements, which the reader otherwise discards
     body = "<job><description>Back up</description>\u0085<auto_cleared>true</auto_cleared></job>".encode()
     # When it is read
-    # Then it is refused: the body contains a control character (SPEC: Input limits)
+    # Then it is refused: the body contains a control character (docs/api.md: Limits)
     with pytest.raises(Invalid):
         decode(body, XML_TYPE, "job")
 
@@ -494,7 +499,7 @@ def test_a_lone_surrogate_escape_in_json_is_refused(escape: str) -> None:
     # Given a \u escape of a surrogate that does not pair into a character
     body = f'{{"description": "a{escape}b"}}'.encode()
     # When it is read
-    # Then it is refused (SPEC: Input limits, "no encoded surrogates")
+    # Then it is refused (docs/api.md: Limits, "no encoded surrogates")
     with pytest.raises(Invalid):
         decode(body, JSON_TYPE, "job")
 
@@ -517,7 +522,7 @@ EXACT_TEXTS = [
 
 @pytest.mark.parametrize("text", EXACT_TEXTS)
 def test_emoji_and_right_to_left_text_are_kept_exactly_in_json(text: str) -> None:
-    # Given a description in any script (SPEC: Input limits, "exactly as sent, without normalisation")
+    # Given a description in any script (docs/api.md: Limits, "exactly as sent, without normalisation")
     body = json.dumps({"description": text}, ensure_ascii=False).encode()
     # When it is read
     # Then every code point is kept
@@ -533,7 +538,7 @@ def test_emoji_and_right_to_left_text_are_kept_exactly_in_xml(text: str) -> None
     assert decode(body, XML_TYPE, "job")["description"] == text
 
 
-# Content types (SPEC: Representations, "request bodies by Content-Type"; 415 unsupported content type)
+# Content types (docs/api.md: Representations, "request bodies by Content-Type"; 415 unsupported content type)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Page tokens (SPEC, Input limits and Listing): opaque, tamper-evident, bound to the listing they came from.
+"""Page tokens (docs/api.md, Input limits and Listing): opaque, tamper-evident, bound to the listing they
+came from.
 
 "A token from another listing, another job or another query, or altered in any way, is 400": every refusal
 here is ``Invalid``, which the HTTP boundary answers with 400.

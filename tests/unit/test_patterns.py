@@ -1,7 +1,8 @@
 """openapi/openapi.json is exactly as strict as the service: every value the document allows, the service
 accepts, and every value the service accepts, the document allows (external_tasks.patterns).
 
-SPEC sections pinned: "Input limits" (text, white space, nesting) and "Representations" (enum values in any
+docs/api.md sections pinned: "Input limits" (text, white space, nesting) and "Representations" (enum values
+in any
 letter case, oVirt's strings for booleans). The document is read with jsonschema-rs, as Schemathesis reads
 it (tests/http/test_fuzz.py); each schema is compared with the code on values made to sit on either side
 of each rule.
@@ -136,7 +137,7 @@ def test_any_case_knows_every_character_that_lowers_to_an_ascii_letter() -> None
             assert re.fullmatch(patterns.any_case(lowered), chr(code)), hex(code)
 
 
-# Bodies (SPEC: Input limits, Representations)
+# Bodies (docs/api.md: Limits, Representations)
 
 
 DESCRIPTIONS = [
@@ -240,7 +241,7 @@ def test_members_the_service_does_not_read_may_hold_any_text_but_control_charact
     )
 
 
-# Query parameters (SPEC: Input limits, Listing, Representations)
+# Query parameters (docs/api.md: Limits, Listing, Representations)
 
 
 def request(**query: str) -> Request:

@@ -1,6 +1,7 @@
 """What a reply takes in Lambda's 6 MB is bounded by limits.reply_bytes_bound (external_tasks.limits).
 
-SPEC sections pinned: "Listing" (a list holds every item up to what fits in one reply) and "Representations"
+docs/api.md sections pinned: "Listing" (a list holds every item up to what fits in one reply) and
+"Representations"
 (follow=steps). The bound must hold for the reply as Lambda's runtime writes it: the handler's result as JSON,
 ensure_ascii=False in the Python 3.12+ runtimes, ensure_ascii=True in earlier ones; both are measured here.
 """

@@ -1,6 +1,6 @@
 """Jobs, steps, collections, action replies, faults and capabilities as oVirt v4 XML and JSON.
 
-SPEC section pinned: "Representations" (with OVIRT-WIRE.md for the field-by-field shapes) and, for
+docs/api.md section pinned: "Representations" (with oVirt's own output for the field-by-field shapes) and, for
 collections, "Listing". Model values are built directly; XML output is read back with the standard
 library's parser.
 """
@@ -77,14 +77,14 @@ def links(element: Element) -> list[dict[str, str]]:
     return [dict(link.attrib) for link in element.findall("link")]
 
 
-# Jobs (SPEC: Resources/Job; Representations; OVIRT-WIRE 7.1, 7.2)
+# Jobs (docs/api.md: Resources/Job; Representations; oVirt v4 (7.1), 7.2)
 
 
 def test_a_job_in_json_is_shaped_as_ovirt_v4_writes_it() -> None:
     # Given a started job
     # When it is written as JSON
     data = as_json(views.job(JOB))
-    # Then every member is where OVIRT-WIRE 7.2 puts it, with this service's paths
+    # Then every member is where oVirt v4 (7.2) puts it, with this service's paths
     assert data == {
         "actions": {
             "link": [
@@ -112,7 +112,7 @@ def test_a_json_job_has_native_booleans_and_integer_epoch_millisecond_times() ->
     # When it is written as JSON
     raw = to_json(views.job(job))
     data = json.loads(raw)
-    # Then booleans are JSON true/false, not strings or numbers (SPEC: "Emit native JSON booleans")
+    # Then booleans are JSON true/false, not strings or numbers (docs/api.md: "Emit native JSON booleans")
     assert data["external"] is True
     assert data["auto_cleared"] is False
     assert '"external":true' in raw.replace(" ", "")
@@ -148,7 +148,7 @@ def test_xml_booleans_are_lowercase_true_and_false() -> None:
     job = dataclasses.replace(JOB, auto_cleared=False)
     # When it is written as XML
     root = as_xml(views.job(job))
-    # Then booleans read true/false (SPEC: "booleans true/false")
+    # Then booleans read true/false (docs/api.md: "booleans true/false")
     assert text(root, "external") == "true"
     assert text(root, "auto_cleared") == "false"
 
@@ -182,7 +182,7 @@ def test_a_job_has_no_end_time_until_it_ends() -> None:
     # Given a started job and the same job once finished
     started, finished = JOB, dataclasses.replace(JOB, status=Status.FINISHED, end_time=END)
     # When both are written in both formats
-    # Then end_time is absent from the started job and present in the finished one (OVIRT-WIRE 7.1)
+    # Then end_time is absent from the started job and present in the finished one (oVirt v4 (7.1))
     assert "end_time" not in as_json(views.job(started))
     assert as_xml(views.job(started)).find("end_time") is None
     assert as_json(views.job(finished))["end_time"] == END
@@ -190,7 +190,7 @@ def test_a_job_has_no_end_time_until_it_ends() -> None:
     assert as_json(views.job(finished))["status"] == "finished"
 
 
-# Steps (SPEC: Resources/Step; OVIRT-WIRE 7.3, 7.4)
+# Steps (docs/api.md: Resources/Step; oVirt v4 (7.3), 7.4)
 
 
 def test_a_top_level_step_in_json_links_its_job_and_no_parent() -> None:
@@ -248,7 +248,7 @@ def test_a_top_level_step_in_xml_has_no_parent_step_element() -> None:
     # Given a top-level step
     # When it is written as XML
     root = as_xml(views.step(STEP))
-    # Then there is no <parent_step> ("only appear when they are set", OVIRT-WIRE 7.3)
+    # Then there is no <parent_step> ("only appear when they are set", oVirt v4 (7.3))
     assert root.find("parent_step") is None
     assert text(root, "number") == "0"
 
@@ -265,7 +265,7 @@ def test_a_step_has_no_end_time_until_it_ends() -> None:
     assert text(as_xml(views.step(ended)), "status") == "failed"
 
 
-# Collections (SPEC: Representations; Listing)
+# Collections (docs/api.md: Representations; Listing)
 
 SECOND_JOB = dataclasses.replace(JOB, id=OTHER_JOB_ID, description="Back up VM db02")
 
@@ -318,7 +318,7 @@ def test_a_next_page_link_is_in_json_and_repeats_the_listing_query() -> None:
     address = urlsplit(link["href"])
     assert address.path == "/api/jobs"
     assert parse_qs(address.query) == {"search": ["status=started"], "max": ["1"], "page": ["tok.en/+="]}
-    # And the same address is offered for the Link header, in both formats (SPEC: Listing)
+    # And the same address is offered for the Link header, in both formats (docs/rules.md: Listing)
     assert views.next_href(document) == link["href"]
 
 
@@ -327,7 +327,7 @@ def test_an_xml_collection_holds_nothing_but_its_items_even_with_a_next_page() -
     page = Page((JOB, SECOND_JOB), next_token="token")
     # When it is written as XML
     root = as_xml(views.jobs(page, {"max": "2"}))
-    # Then every child of <jobs> is a <job> (SPEC: Listing, oVirt clients read every child as a job)
+    # Then every child of <jobs> is a <job> (docs/rules.md: Listing, oVirt clients read every child as a job)
     assert [item.tag for item in root] == ["job", "job"]
     assert "page=token" not in to_xml(views.jobs(page, {"max": "2"}))
 
@@ -356,7 +356,7 @@ def test_no_next_link_when_the_page_is_the_last() -> None:
     assert views.next_href(document) is None
 
 
-# follow=steps (SPEC: Representations)
+# follow=steps (docs/api.md: Representations)
 
 
 def test_follow_steps_embeds_the_steps_in_a_json_job() -> None:
@@ -390,7 +390,7 @@ def test_without_follow_a_job_embeds_no_steps() -> None:
     assert as_xml(views.job(JOB)).find("steps") is None
 
 
-# Action replies (SPEC: Representations, "Action replies"; OVIRT-WIRE 7.5)
+# Action replies (docs/api.md: Representations, "Action replies"; oVirt v4 (7.5))
 
 
 def test_an_end_job_reply_echoes_the_input_and_links_the_job() -> None:
@@ -418,7 +418,7 @@ def test_an_end_step_reply_has_no_job_link() -> None:
     # Given an end step request that sent succeeded=true
     document = views.action(None, {"succeeded": True})
     # When the reply is written
-    # Then it echoes succeeded and says complete, without a job link (OVIRT-WIRE 7.5)
+    # Then it echoes succeeded and says complete, without a job link (oVirt v4 (7.5))
     assert as_json(document) == {"succeeded": True, "status": "complete"}
     root = as_xml(document)
     assert root.find("job") is None
@@ -434,7 +434,7 @@ def test_a_clear_reply_echoes_nothing_it_was_not_sent() -> None:
     assert [element.tag for element in as_xml(document)] == ["job", "status"]
 
 
-# Faults (SPEC: Representations, "Errors follow Accept")
+# Faults (docs/api.md: Representations, "Errors follow Accept")
 
 
 def test_a_fault_on_an_add_is_a_bare_fault() -> None:
@@ -454,7 +454,7 @@ def test_a_fault_on_an_action_is_wrapped_in_a_failed_action() -> None:
     document = views.fault("Not Found", "[Cannot Clear External Job. Job not found.]", action=True)
     # When it is written
     data, root = as_json(document), as_xml(document)
-    # Then the fault sits in an <action> whose status is failed (OVIRT-WIRE 7.5)
+    # Then the fault sits in an <action> whose status is failed (oVirt v4 (7.5))
     assert data == {
         "fault": {"reason": "Not Found", "detail": "[Cannot Clear External Job. Job not found.]"},
         "status": "failed",
@@ -465,7 +465,7 @@ def test_a_fault_on_an_action_is_wrapped_in_a_failed_action() -> None:
     assert text(root, "status") == "failed"
 
 
-# Text in XML (SPEC: Input limits, "returned exactly as sent"; Representations, XML)
+# Text in XML (docs/api.md: Limits, "returned exactly as sent"; Representations, XML)
 
 AWKWARD = "Copy \"db01\" <disk 1> & <disk 2> ]]> 'quoted'"
 
@@ -510,15 +510,15 @@ def test_any_text_reads_back_exactly_from_both_formats(description: str) -> None
 
 
 def test_a_carriage_return_in_a_description_survives_xml() -> None:
-    # Given a description with a CR LF line break (CR is allowed: SPEC Input limits)
+    # Given a description with a CR LF line break (CR is allowed: docs/api.md, Limits)
     job = dataclasses.replace(JOB, description="line one\r\nline two\rline three")
     # When it is written as XML and read by an XML parser, which normalises literal CRs to LF
     root = as_xml(views.job(job))
-    # Then the description is still exactly as sent (SPEC: "stored and returned exactly as sent")
+    # Then the description is still exactly as sent (docs/api.md: "stored and returned exactly as sent")
     assert text(root, "description") == "line one\r\nline two\rline three"
 
 
-# Capabilities (SPEC: Operations, "capabilities: statuses, step types, limits, API version")
+# Capabilities (docs/api.md: Operations, "capabilities: statuses, step types, limits, API version")
 
 
 def test_capabilities_list_statuses_step_types_and_limits_in_json() -> None:
@@ -526,7 +526,8 @@ def test_capabilities_list_statuses_step_types_and_limits_in_json() -> None:
     document = views.capabilities(CleanupDelays(succeeded_minutes=5, failed_minutes=30), ["correlation_id"])
     # When capabilities are written as JSON
     data = as_json(document)
-    # Then they list the five statuses, the four terminal ones, the six step types and the limits of SPEC.md
+    # Then they list the five statuses, the four terminal ones, the six step types and the limits of
+    # docs/api.md
     assert data["statuses"] == {"status": ["started", "finished", "failed", "aborted", "unknown"]}
     assert data["terminal_statuses"] == {"status": ["finished", "failed", "aborted", "unknown"]}
     assert data["step_types"] == {

@@ -1,6 +1,7 @@
 """An API Gateway proxy event read as a request (http.request): format, paging, ids, caller, body.
 
-SPEC sections pinned: "Representations" (Accept), "Input limits" (max, body size), "Listing" (max default),
+docs/api.md sections pinned: "Representations" (Accept), "Input limits" (max, body size), "Listing" (max
+default),
 "Resources/Job" (correlation_id, owner), rule 7 (who the caller is), rule 8 (unknown ids), "Operations"
 (follow=steps, Location).
 """
@@ -52,7 +53,7 @@ def request(
     return Request(event)
 
 
-# Accept (SPEC: Representations, "chosen by Accept (default JSON when absent or */*)")
+# Accept (docs/api.md: Representations, "chosen by Accept (default JSON when absent or */*)")
 
 
 @pytest.mark.parametrize(
@@ -99,7 +100,7 @@ def test_header_names_are_read_in_any_case() -> None:
     assert given.correlation_id == "lower-case"
 
 
-# max (SPEC: Input limits, "max is an integer from 1 to 1000; anything else is 400"; Listing, default 100)
+# max (docs/api.md: Limits, "max is an integer from 1 to 1000; anything else is 400"; Listing, default 100)
 
 
 def test_without_max_a_page_holds_as_many_as_max_allows() -> None:
@@ -141,7 +142,7 @@ def test_max_outside_1_to_1000_or_not_an_integer_is_refused(given: str) -> None:
         _ = request(query=[("max", given)]).page_size
 
 
-# follow (SPEC: Operations, "GET /jobs/{job_id}[?follow=steps]")
+# follow (docs/api.md: Operations, "GET /jobs/{job_id}[?follow=steps]")
 
 
 def test_follow_steps_embeds_steps_and_no_follow_does_not() -> None:
@@ -161,7 +162,7 @@ def test_follow_of_anything_but_steps_is_refused(given: str) -> None:
         _ = request(query=[("follow", given)]).follow_steps
 
 
-# Correlation id (SPEC: Resources/Job, correlation_id)
+# Correlation id (docs/api.md: Resources/Job, correlation_id)
 
 
 def test_the_correlation_id_comes_from_the_header() -> None:
@@ -209,7 +210,7 @@ def test_a_correlation_id_is_generated_when_absent_or_empty_after_sanitising(giv
     assert first.correlation_id == first.correlation_id
 
 
-# Caller (SPEC: Resources/Job owner; rule 7)
+# Caller (docs/api.md: Resources/Job owner; rule 7)
 
 
 def test_an_assumed_role_session_is_reduced_to_its_role() -> None:
@@ -251,7 +252,7 @@ def test_a_request_without_a_request_context_is_forbidden() -> None:
         _ = Request({"httpMethod": "GET", "path": "/jobs"}).caller
 
 
-# Path ids (SPEC: "{job_id} and {step_id} are UUIDs"; rule 8, unknown -> 404)
+# Path ids (docs/api.md: "{job_id} and {step_id} are UUIDs"; rule 8, unknown -> 404)
 
 
 def test_job_and_step_ids_are_read_from_the_path() -> None:
@@ -314,7 +315,7 @@ def test_a_missing_path_id_is_not_found() -> None:
         _ = request(path_parameters=None).job_id
 
 
-# Body (SPEC: Input limits, "Bodies: up to 65,536 bytes are accepted; more is 413")
+# Body (docs/api.md: Limits, "Bodies: up to 65,536 bytes are accepted; more is 413")
 
 
 def json_body_of(size: int) -> bytes:
@@ -407,7 +408,7 @@ def test_no_body_is_an_empty_body() -> None:
     assert request(method="POST").raw_body == b""
 
 
-# Absolute URLs (SPEC: Operations, "201 + Location"; Listing, Link header)
+# Absolute URLs (docs/api.md: Operations, "201 + Location"; Listing, Link header)
 
 
 def test_absolute_urls_use_the_host_and_forwarded_protocol_the_client_called() -> None:
@@ -434,7 +435,7 @@ def test_absolute_urls_without_a_host_use_the_api_domain() -> None:
     assert given.absolute("/api/jobs") == "https://abc123.execute-api.eu-west-1.amazonaws.com/api/jobs"
 
 
-# Query parameters repeated in next links (SPEC: Listing)
+# Query parameters repeated in next links (docs/rules.md: Listing)
 
 
 def test_listing_parameters_are_given_back_as_sent_and_others_ignored() -> None:

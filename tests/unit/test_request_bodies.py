@@ -1,6 +1,7 @@
 """Request bodies validated (external_tasks.requests): add job, add step, end and clear, and their errors.
 
-SPEC sections pinned: "Resources" (Job and Step fields), "Operations" (bodies, the oVirt 3.x shapes, enum
+docs/api.md sections pinned: "Resources" (Job and Step fields), "Operations" (bodies, the oVirt 3.x shapes,
+enum
 case), "Representations" (native values and oVirt's strings accepted; faults naming the field) and
 "Input limits" (lengths count code points, unknown fields ignored).
 """
@@ -27,14 +28,14 @@ def refused(model: type[AddJob | AddStep | EndAction], data: dict[str, Any]) -> 
     return error.value
 
 
-# Add job (SPEC: Resources/Job description, auto_cleared; Operations "add job")
+# Add job (docs/api.md: Resources/Job description, auto_cleared; Operations "add job")
 
 
 def test_a_job_description_is_trimmed() -> None:
     # Given a description with surrounding white space
     # When the add-job body is read
     job = AddJob.parse({"description": "  \tBack up VM db01 \r\n"})
-    # Then the description is trimmed (SPEC: "trimmed of surrounding white space")
+    # Then the description is trimmed (docs/api.md: "trimmed of surrounding white space")
     assert job.description == "Back up VM db01"
 
 
@@ -76,7 +77,7 @@ def test_a_job_description_that_is_not_text_is_invalid(description: Any) -> None
 def test_a_job_description_of_4000_characters_is_accepted_and_4001_refused() -> None:
     # Given descriptions at and just over the limit
     # When they are read
-    # Then 4000 is accepted, 4001 is invalid and says so (SPEC: "1..4000 chars")
+    # Then 4000 is accepted, 4001 is invalid and says so (docs/api.md: "1..4000 chars")
     assert len(AddJob.parse({"description": "x" * 4000}).description) == 4000
     error = refused(AddJob, {"description": "x" * 4001})
     assert "[description]" in error.detail
@@ -87,7 +88,8 @@ def test_description_length_counts_code_points_not_bytes() -> None:
     # Given 4000 emoji: 16,000 bytes of UTF-8, 8000 UTF-16 units, 4000 code points
     emoji = "\U0001f4be" * 4000
     # When read
-    # Then it is accepted, kept exactly; one more is refused (SPEC: Input limits, "lengths count code points")
+    # Then it is accepted, kept exactly; one more is refused (docs/api.md: Limits, "lengths count code
+    # points")
     assert AddJob.parse({"description": emoji}).description == emoji
     refused(AddJob, {"description": emoji + "\U0001f4be"})
 
@@ -111,7 +113,7 @@ def test_the_length_limit_applies_after_trimming() -> None:
 def test_auto_cleared_defaults_to_true() -> None:
     # Given an add-job body without auto_cleared
     # When it is read
-    # Then the job will be auto-cleared (SPEC: "default true", a fix of oVirt's false)
+    # Then the job will be auto-cleared (docs/api.md: "default true", a fix of oVirt's false)
     assert AddJob.parse({"description": "Back up"}).auto_cleared is True
 
 
@@ -122,7 +124,7 @@ def test_auto_cleared_defaults_to_true() -> None:
 def test_auto_cleared_accepts_native_booleans_and_ovirt_strings(given: Any, expected: bool) -> None:
     # Given auto_cleared as a JSON boolean or as the string oVirt and XML send
     # When it is read
-    # Then it is that boolean (SPEC: Representations, "accept both native values and the strings")
+    # Then it is that boolean (docs/api.md: Representations, "accept both native values and the strings")
     assert AddJob.parse({"description": "Back up", "auto_cleared": given}).auto_cleared is expected
 
 
@@ -148,12 +150,12 @@ def test_an_xml_add_job_body_reads_like_the_json_one() -> None:
     assert (job.description, job.auto_cleared) == ("Backup VM db01", False)
 
 
-# Add step (SPEC: Resources/Step type, parent_step; Operations "add step")
+# Add step (docs/api.md: Resources/Step type, parent_step; Operations "add step")
 
 
 @pytest.mark.parametrize("given", [*STEP_TYPES, "EXECUTING", "Rebalancing_Volume", " finalizing "])
 def test_a_step_type_is_accepted_in_any_letter_case(given: str) -> None:
-    # Given a step type in any case (SPEC: "Enum values are accepted in any letter case")
+    # Given a step type in any case (docs/api.md: "Enum values are accepted in any letter case")
     # When the add-step body is read
     step = AddStep.parse({"description": "Copy disk", "type": given})
     # Then it is that type
@@ -210,7 +212,7 @@ def test_a_blank_step_description_is_invalid() -> None:
 def test_a_top_level_step_has_no_parent() -> None:
     # Given an add-step body without parent_step
     # When it is read
-    # Then the step has no parent (SPEC: parent_step "absent for a top-level step")
+    # Then the step has no parent (docs/api.md: parent_step "absent for a top-level step")
     assert AddStep.parse({"description": "Copy disk", "type": "executing"}).parent_step is None
 
 
@@ -269,7 +271,8 @@ def test_an_xml_add_step_body_reads_like_the_json_one() -> None:
 
 @pytest.mark.parametrize("status", [{"state": "finished"}, {"state": "bogus"}, "failed", "nonsense", {}])
 def test_a_3x_status_on_add_step_is_ignored(status: Any) -> None:
-    # Given an oVirt 3.x add-step body with a status (SPEC: Operations, "a status.state that is ignored")
+    # Given an oVirt 3.x add-step body with a status (docs/api.md: Operations, "a status.state that is
+    # ignored")
     data = {"description": "Copy disk", "type": "executing", "status": status}
     # When it is read
     step = AddStep.parse(data)
@@ -277,7 +280,7 @@ def test_a_3x_status_on_add_step_is_ignored(status: Any) -> None:
     assert step == AddStep.parse({"description": "Copy disk", "type": "executing"})
 
 
-# End and clear (SPEC: Operations "end job/step", rules 2 and 3, the 3.x shapes)
+# End and clear (docs/api.md: Operations "end job/step", rules 2 and 3, the 3.x shapes)
 
 
 def test_an_empty_end_body_asks_for_the_defaults() -> None:
@@ -362,7 +365,7 @@ def test_an_unknown_3x_status_is_invalid_and_lists_the_statuses() -> None:
 
 
 def test_unknown_fields_are_ignored() -> None:
-    # Given bodies with fields this API does not read (SPEC: Input limits, "Unknown fields ... are ignored")
+    # Given bodies with fields this API does not read (docs/api.md: Limits, "Unknown fields ... are ignored")
     extra = {"async": "true", "grace_period": {"expiry": "10"}, "reason": "done", "link": [{"rel": "x"}]}
     # When they are read
     # Then they are accepted as if the fields were not there
@@ -386,7 +389,7 @@ def test_unknown_fields_are_ignored() -> None:
     ],
 )
 def test_the_end_reply_echoes_only_the_flags_sent(data: dict[str, Any], echo: dict[str, bool]) -> None:
-    # Given an end body (SPEC: Representations, action replies "echoing the input")
+    # Given an end body (docs/api.md: Representations, action replies "echoing the input")
     # When its echo is taken
     # Then it holds exactly the flags the client sent, as booleans
     assert EndAction.parse(data).echo() == echo

@@ -1,6 +1,6 @@
-"""SPEC.md rules 1-8 as ``rules`` decides them: jobs and steps built by hand, no store, no clock.
+"""docs/rules.md rules 1-8 as ``rules`` decides them: jobs and steps built by hand, no store, no clock.
 
-Times are epoch milliseconds. The tree of steps most tests use, with the numbers SPEC gives siblings:
+Times are epoch milliseconds. The tree of steps most tests use, with the numbers siblings get:
 
     job
     ├── A (0,)          two sub-steps
@@ -43,7 +43,7 @@ E: Path = (1,)
 
 
 def a_job(**changes: Any) -> Job:
-    """A started job of OWNER's without steps, auto-cleared (SPEC's default); ``changes`` override fields."""
+    """A started job of OWNER's without steps, auto-cleared (the default); ``changes`` override fields."""
     job = Job(
         id=JOB_ID,
         description="Backing up virtual machines",
@@ -116,7 +116,7 @@ def ended(steps: dict[Path, Step], step: Step) -> dict[Path, Step]:
     return {**steps, step.path: step}
 
 
-# Job owner (SPEC, Resources: "an assumed-role session is reduced to its role ARN").
+# Job owner (docs/api.md, Resources: "an assumed-role session is reduced to its role ARN").
 
 
 @pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov"])

@@ -1,4 +1,4 @@
-"""The ``search`` and ``status`` parameters of the jobs listing (SPEC, Listing).
+"""The ``search`` and ``status`` parameters of the jobs listing (docs/api.md, Listing).
 
 "search understands at least oVirt's correlation_id=X, plus status=started and owner=ARN; combinations with
 and. A status query parameter is a shortcut for the status filter." Anything else is invalid input: 400.

@@ -1,4 +1,4 @@
-"""template.yaml keeps the promises the issue and SPEC.md make about the deployed system."""
+"""template.yaml keeps the promises the issue and docs/rules.md make about the deployed system."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ WRITE_ACTIONS = {
     "TransactWriteItems",
 }
 # Attributes that move on writes that change nothing a listing keys on: no index may hold them, or every such
-# write would rewrite index entries too (DESIGN: an index entry is written only when what it shows changes).
+# write would rewrite index entries too (docs/storage.md).
 FAST_MOVING = {"last_updated", "step_count", "step_total", "child_count", "deadline"}
 # What a step listing renders, read from steps_in_tree_order.
 STEP_ATTRIBUTES = {
@@ -115,7 +115,7 @@ def test_snapstart_is_offered_as_a_parameter(t: Template) -> None:
 
 
 def test_the_table_keeps_jobs_safe(t: Template) -> None:
-    """DESIGN.md: point-in-time recovery, deletion protection, Retain, encryption; TTL and a stream."""
+    """docs/storage.md: point-in-time recovery, deletion protection, Retain, encryption; TTL and a stream."""
     table = t.resources["JobsTable"]
     assert table["DeletionPolicy"] == "Retain"
     assert table["UpdateReplacePolicy"] == "Retain"
@@ -148,7 +148,7 @@ def _indexes(t: Template) -> dict[str, dict[str, Any]]:
     ],
 )
 def test_every_listing_has_a_sharded_index_holding_keys_only(t: Template, query: JobQuery) -> None:
-    """Listing: through indexes, newest first, never a Scan; no constant partition key (DESIGN: Storage)."""
+    """Listing: through indexes, newest first, never a Scan; no constant partition key (docs/storage.md)."""
     wanted = listing.for_query(query)
     index = _indexes(t)[wanted.index]
     assert index["KeySchema"] == [

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class CleanupDelays:
-    """SPEC rule 6: minutes an auto-cleared job stays readable after it ends."""
+    """rule 6: minutes an auto-cleared job stays readable after it ends."""
 
     succeeded_minutes: float = 10
     failed_minutes: float = 60
@@ -49,7 +49,7 @@ def settings() -> Settings:
 
 @functools.cache
 def page_token_key() -> bytes:
-    """The secret that authenticates page tokens (SPEC rule 10), read once per execution environment and only
+    """The secret that authenticates page tokens (rule 10), read once per execution environment and only
     when a listing has a token to make or check: deployed, the Secrets Manager secret the template generates
     (``PAGE_TOKEN_SECRET_ARN``); locally and in tests, ``PAGE_TOKEN_KEY`` itself."""
     local = os.environ.get("PAGE_TOKEN_KEY")

@@ -10,7 +10,7 @@ def shown(value: object, most: int = 40) -> str:
 
 
 class ServiceError(Exception):
-    """Base class: ``detail`` is the sentence a client sees, naming the field or the SPEC rule."""
+    """Base class: ``detail`` is the sentence a client sees, naming the field or the rule."""
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -34,15 +34,15 @@ class UnsupportedMediaType(Invalid):
 
 
 class Forbidden(ServiceError):
-    """The caller may not do this (SPEC rule 7)."""
+    """The caller may not do this (rule 7)."""
 
 
 class NotFound(ServiceError):
-    """No such job or step, or it has been cleared away (SPEC rules 6 and 8)."""
+    """No such job or step, or it has been cleared away (rules 6 and 8)."""
 
 
 class Conflict(ServiceError):
-    """The request contradicts the current state (SPEC rules 4 and 5)."""
+    """The request contradicts the current state (rules 4 and 5)."""
 
 
 class IdempotencyKeyReused(Invalid):
@@ -58,5 +58,5 @@ class Unavailable(ServiceError):
 
 
 class Unconfirmed(ServiceError):
-    """A change was sent to the store and never confirmed: it may or may not have been made (SPEC rule 9 keeps
+    """A change was sent to the store and never confirmed: it may or may not have been made (rule 9 keeps
     503 for "nothing changed"). The client reads before repeating, or repeats with its Idempotency-Key."""

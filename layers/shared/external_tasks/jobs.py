@@ -1,4 +1,4 @@
-"""The operations of SPEC.md: read, apply the rules, write conditionally, and when another request got
+"""The operations of docs/api.md: read, apply the rules, write conditionally, and when another request got
 there first, read and decide again. Handlers call exactly one of these."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Input and size limits of SPEC.md, in one place; GET /capabilities reports them."""
+"""Input and size limits of docs/api.md, in one place; GET /capabilities reports them."""
 
 from collections.abc import Sequence
 
@@ -35,7 +35,8 @@ _ITEM_FRAME_BYTES = 1_000
 _PLAIN = frozenset(chr(code) for code in range(0x20, 0x7F)) - set('"\\&<>')
 # The most any other character takes, written in either format and then escaped again in the runtime's JSON:
 # ``"`` is ``&quot;`` in XML (6) and ``\\\"`` in JSON (4); ``&``, ``<``, ``>``, TAB, CR and LF take less; a
-# control character (never stored: SPEC, Input limits) is ``\\u0001`` in JSON (7). A character outside ASCII
+# control character (never stored: docs/api.md, Input limits) is ``\\u0001`` in JSON (7). A character outside
+# ASCII
 # is its UTF-8 (at most 4 bytes) in Python 3.12+ runtimes, which write the reply with ensure_ascii=False, but
 # ``\uXXXX`` (6) or a surrogate pair of them (12) in earlier ones: the bound holds for either.
 _ESCAPED_BYTES = 7

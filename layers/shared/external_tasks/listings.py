@@ -1,4 +1,4 @@
-"""Listing jobs and steps a page at a time (SPEC: Listing).
+"""Listing jobs and steps a page at a time (docs/rules.md: Listing).
 
 A page holds ``limit`` items whenever that many exist and fit in one reply, and carries a page token when,
 and only when, more follow. The token says where the next page starts and is bound to its listing (paging.py).

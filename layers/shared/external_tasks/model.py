@@ -1,4 +1,4 @@
-"""Jobs and steps as SPEC.md describes them: plain immutable values, no I/O, no HTTP.
+"""Jobs and steps as docs/api.md describes them: plain immutable values, no I/O, no HTTP.
 
 Times are epoch milliseconds (``int``). A step's place in its job's tree is its *path*: the numbers of its
 ancestors and its own, so the second sub-step of the first top-level step has the path ``(0, 1)``; its
@@ -66,7 +66,7 @@ class Job:
     end_time: int | None = None
     # How the job's still-started steps ended when the job did (its status, or aborted when forced).
     closure: Closure | None = None
-    gone_at: int | None = None  # when an auto-cleared, ended job reads as gone (SPEC rule 6)
+    gone_at: int | None = None  # when an auto-cleared, ended job reads as gone (rule 6)
     step_count: int = 0  # top-level steps: the next top-level step's number
     step_total: int = 0  # steps at any depth
     request_digest: str | None = None  # of the request that made it, when it carried an Idempotency-Key
@@ -116,7 +116,7 @@ class Caller:
 
 @dataclass(frozen=True, slots=True)
 class JobQuery:
-    """What a job listing is narrowed to (SPEC: Listing)."""
+    """What a job listing is narrowed to (docs/rules.md: Listing)."""
 
     correlation_id: str | None = None
     status: Status | None = None

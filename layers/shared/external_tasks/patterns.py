@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 
 type Ranges = Sequence[tuple[int, int]]
 
-# The characters no text may hold (SPEC: Input limits): control characters but TAB, LF and CR; surrogates; and
+# The characters no text may hold (docs/api.md: Limits): control characters but TAB, LF and CR; surrogates;
+# and
 # U+FFFE/U+FFFF, which no XML document can carry.
 _FORBIDDEN: Ranges = (
     (0x00, 0x08),
@@ -65,7 +66,7 @@ FORBIDDEN = f"[{_ranges(_FORBIDDEN)}]"
 _SURROGATES = ((0xD800, 0xDFFF),)
 _REFUSED = _minus(_FORBIDDEN, _SURROGATES)
 TEXT_CHARACTER = f"[^{_ranges(_REFUSED)}]"
-# Any text a body may hold (SPEC: Input limits).
+# Any text a body may hold (docs/api.md: Limits).
 TEXT = f"^{TEXT_CHARACTER}*$"
 # White space as Python strips it, in a query parameter (where any character may come) ...
 WHITESPACE = f"[{_ranges(_WHITESPACE)}]"

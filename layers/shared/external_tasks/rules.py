@@ -1,4 +1,4 @@
-"""The rules of SPEC.md, each in one place and named as the spec names it. Pure functions: no I/O.
+"""The rules of docs/rules.md, each in one place and named as docs/rules.md names it. Pure functions: no I/O.
 
 The store makes every decision taken here stick with a conditional write; when the condition fails, the
 caller reads again and asks these functions again.

@@ -1,5 +1,5 @@
 """The ``search`` query of job listings: oVirt's ``correlation_id=X``, plus ``status=`` and ``owner=``,
-combined with ``and`` (SPEC: Listing)."""
+combined with ``and`` (docs/rules.md: Listing)."""
 
 from __future__ import annotations
 

@@ -2,9 +2,9 @@
 
 ``<step><description>x</description><parent_step id="p"/></step>`` becomes
 ``{"description": "x", "parent_step": {"id": "p"}}``, so one pydantic model validates both formats.
-Everything SPEC.md's input limits refuse is refused here, before any model sees the data.
+Everything docs/api.md's limits refuse is refused here, before any model sees the data.
 
-Bodies are UTF-8 (SPEC: Input limits). A UTF-8 byte order mark is ignored, as JSON (RFC 8259) and XML allow;
+Bodies are UTF-8 (docs/api.md: Limits). A UTF-8 byte order mark is ignored, as JSON (RFC 8259) and XML allow;
 a UTF-16 or UTF-32 body is refused. An XML declaration may name the encoding ``UTF-8``, or ``utf8`` as
 Content-Type's charset may, in any letter case; any other name (Python's other aliases of UTF-8 included,
 which other XML readers do not know) is refused before parsing, and the parser reads the decoded text, so a
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
 
 JSON, XML = "json", "xml"
-# Control characters (SPEC: Input limits), surrogates, and U+FFFE/U+FFFF, which no XML document can carry.
+# Control characters (docs/api.md: Limits), surrogates, and U+FFFE/U+FFFF, which no XML document can carry.
 _FORBIDDEN_CHARACTERS = re.compile(patterns.FORBIDDEN)
 # The names of UTF-8 accepted in a Content-Type charset or an XML declaration, in any letter case.
 _UTF8_NAMES = ("utf-8", "utf8")

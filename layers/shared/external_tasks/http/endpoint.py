@@ -36,7 +36,7 @@ def endpoint(*, action: bool = False) -> Callable[[Handler], LambdaHandler]:
             request = Request(event, context)
             error: Exception | None = None
             try:
-                request.caller  # noqa: B018 - every route needs a verified caller (SPEC rule 7)
+                request.caller  # noqa: B018 - every route needs a verified caller (rule 7)
                 reply = handle(request)
             except ServiceError as failure:
                 reply, error = faults.reply_for(failure, action=action), failure

@@ -1,4 +1,4 @@
-"""The one place where errors become HTTP status codes and oVirt faults (SPEC: Representations)."""
+"""The one place where errors become HTTP status codes and oVirt faults (docs/api.md: Representations)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One neutral tree per reply, written out as oVirt v4 writes XML or JSON (SPEC: Representations).
+"""One neutral tree per reply, written out as oVirt v4 writes XML or JSON (docs/api.md: Representations).
 
 Views build the tree once; the two writers differ only where oVirt's formats do: XML puts ``id``/``href`` in
 attributes, writes times as ISO-8601 and holds nothing but items in collections; JSON writes times as epoch

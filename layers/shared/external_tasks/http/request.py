@@ -66,7 +66,7 @@ class Request:
 
     @cached_property
     def caller(self) -> Caller:
-        """The IAM principal API Gateway verified (SPEC rule 7)."""
+        """The IAM principal API Gateway verified (rule 7)."""
         identity = (self.event.get("requestContext") or {}).get("identity") or {}
         arn = identity.get("userArn")
         if not arn:
@@ -75,7 +75,8 @@ class Request:
 
     @cached_property
     def correlation_id(self) -> str:
-        """From ``Correlation-Id`` or ``correlation_id``, sanitised; generated when absent (SPEC: Job)."""
+        """From ``Correlation-Id`` or ``correlation_id``, sanitised; generated when absent (docs/api.md: Jobs
+        and steps)."""
         given = self.headers.get("correlation-id") or self.query.get("correlation_id") or ""
         cleaned = _NOT_CORRELATION_ID.sub("", given)[: limits.MAX_CORRELATION_ID_LENGTH]
         return cleaned or uuid.uuid4().hex
@@ -140,7 +141,7 @@ class Request:
 
     @property
     def page_size(self) -> int:
-        """``max``: 1 to 1000; absent, every item up to what fits in one reply (SPEC: Listing)."""
+        """``max``: 1 to 1000; absent, every item up to what fits in one reply (docs/rules.md: Listing)."""
         raw = self.query.get("max")
         if raw is None:
             return limits.DEFAULT_PAGE_SIZE

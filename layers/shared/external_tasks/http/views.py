@@ -1,4 +1,4 @@
-"""What clients see of jobs, steps, action replies, faults and capabilities (SPEC: Representations)."""
+"""What clients see of jobs, steps, action replies, faults and capabilities (docs/api.md: Representations)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Calling DynamoDB: the one client, its faults turned into the store's, and writes whose answer was lost
-sent again until the outcome is known (SPEC rule 9: a 503 means nothing changed).
+sent again until the outcome is known (rule 9: a 503 means nothing changed).
 
 A write's answer can be lost after DynamoDB applied it (a read timeout, a dropped connection, an internal
 error). Sending the very same request again tells what happened: a transaction carries a

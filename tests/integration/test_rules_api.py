@@ -1,4 +1,4 @@
-"""docs/rules.md's rules 1-8 through the handlers, in JSON and in XML, against the template's table in moto."""
+"""Rules 1-8 of docs/rules.md through the handlers, in JSON and XML, on the template's table in moto."""
 
 from __future__ import annotations
 

@@ -46,7 +46,7 @@ from external_tasks.config import page_token_key, settings
 from external_tasks.model import Job, Status, Step, StepType
 from external_tasks.store import calls, dynamodb, items
 from xtasks_local import storage
-from xtasks_local.events import Identity, proxy_event
+from xtasks_local.events import Identity
 from xtasks_local.gateway import LambdaContext
 from xtasks_local.template import ROOT, TABLE, Route, Template
 
@@ -163,24 +163,8 @@ def _event(
     *,
     keyed: bool = False,
 ) -> dict[str, Any]:
-    parameters = route.pattern.match(path)
-    assert parameters is not None
-    raw = json.dumps(body).encode() if body is not None else None
-    headers = [("Host", "bench.example.com"), ("Accept", "application/json")]
-    if keyed:
-        headers.append(("Idempotency-Key", str(uuid.uuid4())))
-    if raw is not None:
-        headers.append(("Content-Type", "application/json"))
-    return proxy_event(
-        method=route.method,
-        resource=route.path,
-        path=path,
-        path_parameters=parameters.groupdict(),
-        headers=headers,
-        query=query or [],
-        body=raw,
-        identity=OWNER,
-    )
+    headers = [("Idempotency-Key", str(uuid.uuid4()))] if keyed else []
+    return workload.event(route, path, OWNER, body, query=query, headers=headers)
 
 
 @dataclass

@@ -13,9 +13,37 @@ from typing import Any
 from bench.meter import Meter, Usage
 from xtasks_local.events import Identity, proxy_event
 from xtasks_local.gateway import LambdaContext
-from xtasks_local.template import Template
+from xtasks_local.template import Route, Template
 
 POLLS = 20
+
+
+def event(
+    route: Route,
+    path: str,
+    identity: Identity,
+    body: Any = None,
+    *,
+    query: list[tuple[str, str]] | None = None,
+    headers: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """The API Gateway proxy event of a JSON request to ``route`` at ``path``."""
+    found = route.pattern.match(path)
+    assert found is not None, path
+    raw = json.dumps(body).encode() if body is not None else None
+    sent = [("Host", "bench.example.com"), ("Accept", "application/json"), *(headers or [])]
+    if raw is not None:
+        sent.append(("Content-Type", "application/json"))
+    return proxy_event(
+        method=route.method,
+        resource=route.path,
+        path=path,
+        path_parameters=found.groupdict(),
+        headers=sent,
+        query=query or [],
+        body=raw,
+        identity=identity,
+    )
 
 
 class Plugin:
@@ -34,23 +62,8 @@ class Plugin:
         headers: list[tuple[str, str]] | None = None,
     ) -> Any:
         route = self.routes[key]
-        found = route.pattern.match(path)
-        assert found is not None, path
-        raw = json.dumps(body).encode() if body is not None else None
-        sent = [("Host", "bench.example.com"), ("Accept", "application/json"), *(headers or [])]
-        if raw is not None:
-            sent.append(("Content-Type", "application/json"))
-        event = proxy_event(
-            method=route.method,
-            resource=route.path,
-            path=path,
-            path_parameters=found.groupdict(),
-            headers=sent,
-            query=query or [],
-            body=raw,
-            identity=self.identity,
-        )
-        reply = route.load()(event, LambdaContext(route.function, str(uuid.uuid4())))
+        request = event(route, path, self.identity, body, query=query, headers=headers)
+        reply = route.load()(request, LambdaContext(route.function, str(uuid.uuid4())))
         assert reply["statusCode"] < 300, (key, path, reply["body"])
         return json.loads(reply["body"]) if reply["body"] else None
 

@@ -36,39 +36,35 @@ def _table(client: Any, template: Template) -> str:
     return name
 
 
-@pytest.fixture(params=STORES)
-def store(request: pytest.FixtureRequest, template: Template) -> Iterator[JobStore]:
-    """A fresh store; a DynamoDB table created from template.yaml's definition, deleted afterwards (DynamoDB
-    Local's TTL sweep slows down with every table it has to visit)."""
-    if request.param == "memory":
-        yield MemoryStore()
-    elif request.param == "moto":
+def _dynamodb(request: pytest.FixtureRequest, template: Template, kind: str) -> Iterator[DynamoDBStore]:
+    """A DynamoDB store on a fresh table created from template.yaml's definition, in moto or on DynamoDB
+    Local (deleted afterwards: DynamoDB Local slows down with every table it holds)."""
+    if kind == "moto":
         request.getfixturevalue("aws_credentials")
         with mock_aws():
             client = boto3.client("dynamodb", region_name=REGION)
             yield DynamoDBStore(_table(client, template), client)
+        return
+    local: storage.DynamoDBLocal = request.getfixturevalue("dynamodb_local")
+    client = storage.client(local.endpoint, REGION)
+    name = _table(client, template)
+    yield DynamoDBStore(name, client)
+    client.delete_table(TableName=name)
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest, template: Template) -> Iterator[JobStore]:
+    """Each store in turn, fresh."""
+    if request.param == "memory":
+        yield MemoryStore()
     else:
-        local: storage.DynamoDBLocal = request.getfixturevalue("dynamodb_local")
-        client = storage.client(local.endpoint, REGION)
-        name = _table(client, template)
-        yield DynamoDBStore(name, client)
-        client.delete_table(TableName=name)
+        yield from _dynamodb(request, template, request.param)
 
 
 @pytest.fixture(params=STORES[1:])
 def dynamodb_store(request: pytest.FixtureRequest, template: Template) -> Iterator[DynamoDBStore]:
     """The DynamoDB store alone, for what only DynamoDB does (table shape, lost answers)."""
-    if request.param == "moto":
-        request.getfixturevalue("aws_credentials")
-        with mock_aws():
-            client = boto3.client("dynamodb", region_name=REGION)
-            yield DynamoDBStore(_table(client, template), client)
-    else:
-        local: storage.DynamoDBLocal = request.getfixturevalue("dynamodb_local")
-        client = storage.client(local.endpoint, REGION)
-        name = _table(client, template)
-        yield DynamoDBStore(name, client)
-        client.delete_table(TableName=name)
+    yield from _dynamodb(request, template, request.param)
 
 
 def _job(

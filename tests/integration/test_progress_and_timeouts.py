@@ -3,6 +3,7 @@ table in moto, with the service's clock moved by the test."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -10,8 +11,8 @@ import pytest
 from external_tasks import observability
 from external_tasks.config import default_job_timeout
 from tests.conftest import TABLE_NAME, Clock
-from tests.support.api import ADMIN, PLUGIN_OTHER_SESSION, STRANGER, Api
-from xtasks_local.template import Template
+from tests.support.api import ADMIN, PLUGIN_OTHER_SESSION, STRANGER, Api, Response
+from xtasks_local.template import Template, load_handler
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
@@ -19,8 +20,6 @@ UNKNOWN = "00000000-0000-4000-8000-000000000000"
 def _time_out_jobs(template: Template) -> dict[str, int]:
     """One run of the scheduled function, as EventBridge Scheduler invokes it."""
     function = template.resources["TimeOutJobsFunction"]["Properties"]
-    from xtasks_local.template import load_handler
-
     handler = load_handler(template.path.parent / function["CodeUri"], "app.handler")
     result: dict[str, int] = handler({}, None)
     return result
@@ -253,7 +252,7 @@ def test_every_accepted_write_under_the_job_moves_its_deadline(json_api: Api, cl
         value: int = json_api.get_job(job_id).data["deadline"]
         return value
 
-    writes = [
+    writes: list[Callable[[], Response]] = [
         lambda: json_api.add_step(job_id),
         lambda: json_api.end_step(job_id, json_api.new_step(job_id)),
         lambda: json_api.report_progress(job_id, progress=50),

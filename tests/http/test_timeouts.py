@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import time
 
-from tests.support.http import LocalApi, Response
+from tests.support.api import Response
+from tests.support.http import LocalApi
 
 TIMEOUT = 60
 # The deadline, plus the time a run of the scheduled function may take to see it locally (a second or two).

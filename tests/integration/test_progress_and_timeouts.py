@@ -3,6 +3,7 @@ table in moto, with the service's clock moved by the test."""
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +11,9 @@ import pytest
 
 from external_tasks import observability
 from external_tasks.config import default_job_timeout
+from external_tasks.store import calls
 from tests.conftest import TABLE_NAME, Clock
+from tests.integration.test_least_privilege import _allowed, _needed
 from tests.support.api import ADMIN, PLUGIN_OTHER_SESSION, STRANGER, Api, Response
 from xtasks_local.template import Template, load_handler
 
@@ -384,3 +387,49 @@ def test_an_idempotent_add_with_another_timeout_is_422(json_api: Api) -> None:
     assert again.data["id"] == first.data["id"]
     other = json_api.request("POST", "/jobs", body={"description": "d", "timeout": 90}, headers=key)
     assert other.status == 422
+
+
+def test_every_call_is_allowed_by_the_calling_functions_policy(
+    json_api: Api, template: Template, clock: Clock
+) -> None:
+    """As tests/integration/test_least_privilege.py checks the other routes, with a sub-step's progress
+    (which reads its ancestors) and every branch of the scheduled function."""
+    current: list[str] = []
+    denied: list[str] = []
+    checked: set[str] = set()
+
+    def check(params: dict[str, Any], model: Any, **_: Any) -> None:
+        allowed = _allowed(template, current[-1])
+        for action, resource in _needed(model.name, params):
+            if not any(a == action and fnmatch.fnmatchcase(resource, p) for a, p in allowed):
+                denied.append(f"{current[-1]} calls {action} on {resource}")
+        checked.add(current[-1])
+
+    job_id = json_api.new_job(timeout=60)
+    sub = json_api.new_step(job_id, parent=json_api.new_step(job_id))
+    ended = json_api.new_job(timeout=60)
+    renewed = json_api.new_job(timeout=60)
+    json_api.end_job(ended)
+    events = calls.client().meta.events
+    events.register("provide-client-params.dynamodb.*", check)
+    try:
+        current.append("ReportStepProgressFunction")
+        assert json_api.report_progress(job_id, sub, progress=10).status == 200
+        current.append("ReportJobProgressFunction")
+        assert json_api.report_progress(job_id, progress=10).status == 200
+        assert json_api.report_progress(ended, progress=10).status == 409
+        current.append("HeartbeatFunction")
+        clock.advance(seconds=30)
+        assert json_api.heartbeat(renewed).status == 200
+        current.append("TimeOutJobsFunction")
+        clock.advance(seconds=31)
+        assert _time_out_jobs(template) == {"timed_out": 1}
+    finally:
+        events.unregister("provide-client-params.dynamodb.*", check)
+    assert denied == []
+    assert checked == {
+        "ReportStepProgressFunction",
+        "ReportJobProgressFunction",
+        "HeartbeatFunction",
+        "TimeOutJobsFunction",
+    }

@@ -70,6 +70,8 @@ def _whole_number(low: int, high: int, unit: str) -> BeforeValidator:
         number: int | None = None
         if isinstance(value, int) and not isinstance(value, bool):
             number = value
+        elif isinstance(value, float) and value.is_integer():  # 40.0: an integer, as JSON Schema counts
+            number = int(value)
         elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
             digits = value.strip().lstrip("0") or "0"
             number = int(digits) if len(digits) <= len(str(high)) else high + 1

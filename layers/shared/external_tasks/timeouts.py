@@ -29,7 +29,7 @@ def time_out_jobs() -> dict[str, int]:
     timed_out = 0
     for job in store.jobs_to_check(now, CHECK_PER_RUN):
         try:
-            timed_out += _settle(store, job, now, cleanup)
+            timed_out += settle(store, job, now, cleanup)
         except Unavailable as error:  # the entry stays due: the next run looks again
             observability.logger().warning(
                 "lease not settled", extra={"job_id": job.id, "detail": error.detail}
@@ -40,8 +40,8 @@ def time_out_jobs() -> dict[str, int]:
     return {"timed_out": timed_out}
 
 
-def _settle(store: JobStore, job: Job, now: int, cleanup: CleanupDelays) -> bool:
-    """Whether the job timed out now."""
+def settle(store: JobStore, job: Job, now: int, cleanup: CleanupDelays) -> bool:
+    """Decide the lease of a job found due, and make it stick; whether the job timed out now."""
     current: Job | None = job
     for _ in range(_REDECISIONS):
         if current is None:

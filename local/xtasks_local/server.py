@@ -25,6 +25,7 @@ from types import FrameType
 from xtasks_local import credentials, framing, schedules, storage, streams
 from xtasks_local.gateway import Gateway, HttpRequest, HttpResponse
 from xtasks_local.iam import ADMIN
+from xtasks_local.monitor import MonitorSite
 from xtasks_local.options import DEFAULT_READ_TIMEOUT, Options, parse_options
 from xtasks_local.template import ROOT, TABLE, Template
 
@@ -81,7 +82,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.command, self.path, list(self.headers.items()), body, self.client_address[0]
         )
         try:
-            return self.server.gateway.handle(request)
+            return self.server.monitor.respond(request) or self.server.gateway.handle(request)
         except Exception:  # a fault of this server's own: answered as API Gateway answers its own
             traceback.print_exc()
             return _json_error(500, "Internal server error")
@@ -146,6 +147,7 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True  # a port left in TIME_WAIT by the last run, never one another server holds
     allow_reuse_port = False
     gateway: Gateway  # set by serve, before the first request is accepted
+    monitor: MonitorSite  # likewise
 
     def __init__(self, port: int, read_timeout: float) -> None:
         self.read_timeout = read_timeout
@@ -191,6 +193,7 @@ def serve(
         hosts=hosts,
         check_signatures=options.auth == "sigv4",
     )
+    server.monitor = MonitorSite(options.auth)
     mappings = streams.start(template, TABLE_NAME, endpoint, options.region)
     scheduled = schedules.start(template)
     try:
@@ -251,6 +254,7 @@ def banner(options: Options, local: credentials.LocalCredentials, description: s
     base = f"http://127.0.0.1:{options.port}/api"
     lines = [
         f"External Tasks API on {base}",
+        f"  monitor:     http://127.0.0.1:{options.port}/ (the web task monitor)",
         f"  storage:     {description}, table {TABLE_NAME}",
         f"  region:      {options.region} (sign for service execute-api)",
         f"  credentials: {local.credentials_file} (profiles writer, reader, admin)",

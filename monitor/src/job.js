@@ -88,19 +88,25 @@ function controls(state, actions) {
 }
 
 export function jobView(state, actions) {
-  const { job, jobProblem, route, now } = state;
-  const back = html`<nav aria-label="Breadcrumb" class="crumbs"><a href="#/">All jobs</a></nav>`;
-  if (!job) {
-    return html`${back}<h1 tabindex="-1">${jobProblem ? "Job not available" : "Job"}</h1>
-      ${jobProblem
-        ? html`<div class="problem" role="alert">${problemMessage(jobProblem, { jobId: route.id })}</div>`
-        : html`<p class="loading">Loading the job…</p>`}`;
-  }
+  const { job, jobProblem } = state;
+  // One heading element whatever is known yet: it keeps the focus given on arrival.
+  const title = job ? job.description : jobProblem ? "Job not available" : "Job";
+  return html`<nav aria-label="Breadcrumb" class="crumbs"><a href="#/">All jobs</a></nav>
+    <h1 tabindex="-1">${title}</h1>
+    ${job ? jobDetails(state, actions) : jobMissing(state)}`;
+}
+
+function jobMissing({ jobProblem, route }) {
+  return jobProblem
+    ? html`<div class="problem" role="alert">${problemMessage(jobProblem, { jobId: route.id })}</div>`
+    : html`<p class="loading">Loading the job…</p>`;
+}
+
+function jobDetails(state, actions) {
+  const { job, now } = state;
   const steps = job.steps?.step ?? [];
   const roots = stepTree(steps);
-  return html`${back}
-    <h1 tabindex="-1">${job.description}</h1>
-    ${state.gone
+  return html`${state.gone
       ? html`<div class="problem" role="alert">
           This job is gone: it was cleared away after it ended. What you see is its last known state.
         </div>`

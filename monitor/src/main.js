@@ -120,6 +120,7 @@ const poller = new Poller(load);
 function onRoute() {
   const route = parseRoute();
   const previous = state.route;
+  clearTimeout(searchTimer); // the address now says what to show
   if (route.name !== previous.name || route.id !== previous.id) {
     focusHeading = true;
     state.job = null;
@@ -149,7 +150,9 @@ const actions = {
   search(text) {
     state.route = { ...state.route, search: text };
     clearTimeout(searchTimer);
-    searchTimer = setTimeout(() => navigateList(state.route.status, text), SEARCH_PAUSE_MS);
+    searchTimer = setTimeout(() => {
+      if (state.route.name === "list") navigateList(state.route.status, text);
+    }, SEARCH_PAUSE_MS);
   },
   more() {
     state.max = Math.min(MOST, state.max + PAGE);

@@ -19,6 +19,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 TABLE = "JobsTable"
+# Deployed resources' attributes the functions read, as they are locally: the monitor's CloudFront domain is
+# none (the local server serves the monitor on the API's own origin, so no CORS).
+LOCAL_ONLY = {"MonitorDistribution.DomainName": ""}
 
 type LambdaHandler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
 
@@ -164,14 +167,14 @@ class Template:
     ) -> dict[str, str]:
         """The functions' environment with ``!Ref``s resolved: resources from ``references``, parameters from
         ``parameters`` or their defaults."""
-        values = {**self.parameter_defaults(), **(parameters or {}), **references}
+        values = {**self.parameter_defaults(), **LOCAL_ONLY, **(parameters or {}), **references}
         variables = self.function_globals.get("Environment", {}).get("Variables", {})
         return {name: _resolve(value, values) for name, value in variables.items()}
 
 
 def _resolve(value: Any, references: Mapping[str, str]) -> str:
-    if isinstance(value, dict) and "Ref" in value:
-        name = value["Ref"]
+    if isinstance(value, dict) and ("Ref" in value or "Fn::GetAtt" in value):
+        name = value["Ref"] if "Ref" in value else ".".join(value["Fn::GetAtt"])
         if name not in references:
             raise KeyError(f"template.yaml refers to {name}, which has no local value")
         return references[name]

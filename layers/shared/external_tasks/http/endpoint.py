@@ -12,7 +12,7 @@ from typing import Any
 
 from external_tasks import observability
 from external_tasks.errors import ServiceError
-from external_tasks.http import faults, views
+from external_tasks.http import cors, faults, views
 from external_tasks.http.reply import Reply
 from external_tasks.http.representation import to_json, to_xml
 from external_tasks.http.request import Request
@@ -89,7 +89,7 @@ def _log(request: Request, reply: Reply, error: Exception | None) -> None:
 
 
 def _response(request: Request, reply: Reply) -> dict[str, Any]:
-    headers = {"Correlation-Id": request.correlation_id, **reply.headers}
+    headers = {"Correlation-Id": request.correlation_id, **cors.headers(), **reply.headers}
     if "Location" in headers:
         headers["Location"] = request.absolute(headers["Location"])
     body = ""

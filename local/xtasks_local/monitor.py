@@ -35,7 +35,7 @@ HEADERS = [
 def monitor_config(auth: str) -> dict[str, object]:
     """The monitor's settings for this server: which API to call, and whether to sign in first."""
     if auth == "none":
-        return {"api": "/api", "sign_in": False}
+        return {"api": "/ovirt-engine/api", "sign_in": False}
     return {"api": "/ovirt-engine/api", "token_url": "/ovirt-engine/sso/oauth/token", "sign_in": True}
 
 

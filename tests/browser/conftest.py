@@ -1,9 +1,11 @@
 """The web task monitor in a real browser: Debian's Chromium driven by Playwright, against one local server
-(cleanup delays of three seconds, so that a cleared job vanishes while a test watches) and one browser for
-the whole session. Every page fails its test on a console error it did not expect."""
+(signatures and tokens checked; cleanup delays of three seconds, so that a cleared job vanishes while a test
+watches) and one browser for the whole session. Every page fails its test on a console error it did not
+expect."""
 
 from __future__ import annotations
 
+import configparser
 import os
 import re
 import shutil
@@ -15,13 +17,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
+from tests.browser.monitor import MONITOR, Person
 from tests.http.conftest import SHORT_CLEANUP, _server
 from tests.support.http import LocalApi
 from xtasks_local import storage
-from xtasks_local.template import ROOT
 
-MONITOR = ROOT / "monitor"
-ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
 # Without these, Chromium reaches for Google's services, which this closed network refuses.
 CHROMIUM_ARGS = [
@@ -50,9 +50,31 @@ def monitor_built() -> Path:
 def monitor_api(
     tmp_path_factory: pytest.TempPathFactory, dynamodb_local: storage.DynamoDBLocal, monitor_built: Path
 ) -> Iterator[LocalApi]:
-    """The local server with AUTH=none: the monitor asks nobody to sign in, every caller is the
-    administrator."""
-    yield from _server(tmp_path_factory, dynamodb_local.endpoint, auth="none", parameters=SHORT_CLEANUP)
+    """The local server as make run starts it: people sign in (users reader, writer, admin)."""
+    yield from _server(tmp_path_factory, dynamodb_local.endpoint, parameters=SHORT_CLEANUP)
+
+
+@pytest.fixture(scope="session")
+def open_monitor_api(
+    tmp_path_factory: pytest.TempPathFactory, dynamodb_local: storage.DynamoDBLocal, monitor_built: Path
+) -> Iterator[LocalApi]:
+    """The local server with AUTH=none: nobody signs in, every caller is the local administrator."""
+    yield from _server(tmp_path_factory, dynamodb_local.endpoint, auth="none")
+
+
+@pytest.fixture(scope="session")
+def passwords(monitor_api: LocalApi) -> dict[str, str]:
+    """The local users' passwords, as make run keeps them (.xtasks/users)."""
+    assert monitor_api.state is not None
+    stored = configparser.ConfigParser()
+    stored.read(monitor_api.state / "users")
+    return {name: stored[name]["password"] for name in stored.sections()}
+
+
+@pytest.fixture(scope="session")
+def writer(monitor_api: LocalApi, passwords: dict[str, str]) -> Person:
+    """The local user of group external-tasks, through its own oVirt client."""
+    return Person.signed_in(monitor_api, "writer", passwords["writer"])
 
 
 @pytest.fixture(scope="session")

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.monitor import add_job, add_step, end, screenshot, serious_violations
+from tests.browser.monitor import Person, screenshot, serious_violations, sign_in
 from tests.support.http import LocalApi
 
 
 def test_axe_finds_nothing_serious_on_the_list_the_job_page_and_its_dialog(
-    page: Page, monitor_api: LocalApi
+    page: Page, monitor_api: LocalApi, writer: Person, passwords: dict[str, str]
 ) -> None:
-    job_id = add_job(monitor_api, "Scanned by axe", correlation_id="axe-scan")
-    parent = add_step(monitor_api, job_id, "Parent step")
-    end(monitor_api, f"/jobs/{job_id}/steps/{add_step(monitor_api, job_id, 'Child', parent=parent)}")
-    failed = add_job(monitor_api, "Failed for axe")
-    end(monitor_api, f"/jobs/{failed}", succeeded=False)
+    job_id = writer.add_job("Scanned by axe", correlation_id="axe-scan")
+    parent = writer.add_step(job_id, "Parent step")
+    writer.end(f"/jobs/{job_id}/steps/{writer.add_step(job_id, 'Child', parent=parent)}")
+    failed = writer.add_job("Failed for axe")
+    writer.end(f"/jobs/{failed}", succeeded=False)
 
-    page.goto(f"http://{monitor_api.host}/")
+    sign_in(page, monitor_api, "writer", passwords["writer"])
     expect(page.get_by_role("link", name="Scanned by axe")).to_be_visible()
     assert serious_violations(page) == []
 
@@ -31,9 +31,17 @@ def test_axe_finds_nothing_serious_on_the_list_the_job_page_and_its_dialog(
     assert serious_violations(page) == []
 
 
-def test_the_monitor_works_from_the_keyboard(page: Page, monitor_api: LocalApi) -> None:
-    job_id = add_job(monitor_api, "Reached by keyboard", correlation_id="keyboard-only")
+def test_the_monitor_works_from_the_keyboard(
+    page: Page, monitor_api: LocalApi, writer: Person, passwords: dict[str, str]
+) -> None:
+    job_id = writer.add_job("Reached by keyboard", correlation_id="keyboard-only")
     page.goto(f"http://{monitor_api.host}/")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.type("writer")
+    page.keyboard.press("Tab")
+    page.keyboard.type(passwords["writer"])
+    page.keyboard.press("Enter")
     expect(page.get_by_role("link", name="Reached by keyboard")).to_be_visible()
 
     def focused() -> str:
@@ -65,4 +73,4 @@ def test_the_monitor_works_from_the_keyboard(page: Page, monitor_api: LocalApi) 
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
     expect(page.get_by_role("button", name="End job")).to_be_focused()
-    assert monitor_api.send("GET", f"/jobs/{job_id}", profile=None).data["status"] == "started"
+    assert writer.send("GET", f"/jobs/{job_id}").data["status"] == "started"

@@ -32,7 +32,7 @@ def test_the_index_and_the_bundle_are_served_with_their_types(tmp_path: Path) ->
 
 def test_config_says_which_api_to_call_and_whether_to_sign_in(tmp_path: Path) -> None:
     _, _, open_config = _get(MonitorSite("none", tmp_path), "/config.json") or (0, {}, b"")
-    assert json.loads(open_config) == {"api": "/api", "sign_in": False}
+    assert json.loads(open_config) == {"api": "/ovirt-engine/api", "sign_in": False}
     _, _, signed_config = _get(MonitorSite("sigv4", tmp_path), "/config.json") or (0, {}, b"")
     assert json.loads(signed_config) == {
         "api": "/ovirt-engine/api",

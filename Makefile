@@ -106,6 +106,9 @@ layer-requirements: .venv/.synced  ## Rewrite layers/shared/requirements.txt fro
 bench: .venv/.synced $(DYNAMODB_LOCAL)  ## Benchmark: round trips, billed units, overhead, cold starts, scaling (JOBS=, PLUGINS=)
 	$(RUN) python -m bench
 
+publish-monitor: .venv/.synced $(MONITOR_BUILT)  ## Upload the monitor and its config.json to a deployed stack (STACK_NAME=, AWS_REGION=)
+	$(RUN) python tools/publish_monitor.py $(if $(STACK_NAME),--stack-name $(STACK_NAME))
+
 openapi: .venv/.synced  ## Rewrite openapi/openapi.json from the models
 	$(RUN) python tools/openapi.py
 

@@ -18,6 +18,13 @@ function fact(name, value) {
   return html`<div class="fact"><dt>${name}</dt><dd>${value}</dd></div>`;
 }
 
+const KINDS = {
+  "states:execution": "Step Functions execution",
+  "codebuild:build": "CodeBuild build",
+  "batch:job": "AWS Batch job",
+  "ecs:task": "ECS task",
+};
+
 function consoleLink(url) {
   // Only a web address is a link (never javascript: or data:).
   return typeof url === "string" && url.startsWith("https://") ? url : null;
@@ -26,10 +33,10 @@ function consoleLink(url) {
 function execution(step, label) {
   const bound = step.execution;
   if (!bound) return nothing;
-  const link = consoleLink(bound.console ?? bound.console_url ?? bound.link);
+  const link = consoleLink(bound.console_url);
   return html`<div class="execution">
     <span class="tag">Execution</span>
-    ${bound.kind ? html`<span class="kind">${bound.kind}</span>` : nothing}
+    ${bound.kind ? html`<span class="kind">${KINDS[bound.kind] ?? bound.kind}</span>` : nothing}
     <code class="arn">${bound.arn}</code>
     ${link
       ? html`<a href=${link} target="_blank" rel="noopener noreferrer"

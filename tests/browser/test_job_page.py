@@ -9,7 +9,7 @@ import uuid
 from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import Console
-from tests.browser.monitor import ARTIFACTS, LIVE_LIMIT, Person, screenshot, sign_in
+from tests.browser.monitor import ARTIFACTS, LIVE_LIMIT, Person, screenshot, serious_violations, sign_in
 from tests.support.http import LocalApi
 
 
@@ -211,3 +211,46 @@ def test_a_network_outage_is_said_and_the_page_recovers(
     page.context.set_offline(False)
     expect(outage).to_have_count(0, timeout=(LIVE_LIMIT + 5) * 1000)
     expect(page.get_by_role("heading", level=1)).to_have_text("Through an outage")
+
+
+def test_progress_timeout_deadline_and_a_bound_execution_are_shown(
+    page: Page, monitor_api: LocalApi, writer: Person, passwords: dict[str, str]
+) -> None:
+    """The members that progress reports, leases and monitored executions add to jobs and steps, as the API
+    writes them (epoch milliseconds, seconds): added here to the real server's reply, until this branch
+    has those features' own."""
+    job_id = writer.add_job("Reports progress")
+    step_id = writer.add_step(job_id, "Runs a state machine")
+    arn = "arn:aws:states:us-east-1:123456789012:execution:Backup:" + step_id
+    console = (
+        f"https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/{arn}"
+    )
+    deadline = 1_796_000_000_000
+
+    def with_members(route: Route) -> None:
+        reply = route.fetch()
+        job = reply.json()
+        job.update(progress=40, timeout=600, deadline=deadline)
+        (step,) = job["steps"]["step"]
+        step.update(progress=75, execution={"arn": arn, "kind": "states:execution", "console_url": console})
+        route.fulfill(response=reply, json=job)
+
+    page.route(f"**/ovirt-engine/api/jobs/{job_id}?follow=steps", with_members)
+    sign_in(page, monitor_api, "reader", passwords["reader"], f"/#/jobs/{job_id}")
+
+    job_progress = page.get_by_role("progressbar", name="Progress of the job")
+    expect(job_progress).to_have_attribute("value", "40")
+    expect(page.locator(".fact").filter(has_text="Progress")).to_contain_text("40%")
+    expect(page.locator(".fact").filter(has_text="Timeout")).to_contain_text("10 min 00 s")
+    expect(page.locator(".fact").filter(has_text="Deadline").locator("time")).to_have_attribute(
+        "datetime", "2026-11-30T00:53:20.000Z"
+    )
+    step = page.get_by_role("list", name="Step tree").get_by_role("listitem")
+    expect(step.get_by_role("progressbar", name="Progress of step 1")).to_have_attribute("value", "75")
+    expect(step).to_contain_text("75%")
+    expect(step.locator(".execution")).to_contain_text("Step Functions execution")
+    expect(step.locator(".execution code")).to_have_text(arn)
+    link = step.get_by_role("link", name="Open in the AWS console (step 1)")
+    expect(link).to_have_attribute("href", console)
+    assert serious_violations(page) == []
+    screenshot(page, "job-progress-execution")

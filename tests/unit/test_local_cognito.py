@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,9 @@ from joserfc import jwk, jwt
 from moto.utilities.utils import load_resource
 
 from xtasks_local.cognito import EXPIRED, UNAUTHORIZED, CognitoAuthorizer, Refused
+from xtasks_local.credentials import LocalCredentials
+from xtasks_local.options import Options
+from xtasks_local.server import banner
 from xtasks_local.users import LocalUserPool
 
 REGION = "eu-west-1"
@@ -113,3 +117,17 @@ def test_anything_else_is_unauthorized(authorizer: CognitoAuthorizer, authorizat
     with pytest.raises(Refused) as refused:
         authorizer.claims(authorization)
     assert refused.value.message == UNAUTHORIZED
+
+
+def test_make_run_says_how_to_sign_in_and_never_shows_a_password() -> None:
+    options = Options(
+        port=3000, auth="sigv4", region=REGION, dynamodb_endpoint=None, reload=False, parameters={},
+        state_dir=Path("/checkout/.xtasks"),
+    )  # fmt: skip
+    local = LocalCredentials(Path("/checkout/.xtasks/credentials"), Path("/checkout/.xtasks/config"), {}, {})
+    shown = banner(options, local, "DynamoDB Local")
+    assert "http://127.0.0.1:3000/ovirt-engine/api" in shown
+    assert "reader, writer, admin; passwords in /checkout/.xtasks/users" in shown
+    assert "curl -d grant_type=password -d scope=ovirt-app-api -d username=writer" in shown
+    assert "http://127.0.0.1:3000/ovirt-engine/sso/oauth/token" in shown
+    assert not Path("/checkout").exists()  # the banner never read the passwords, so it cannot show one

@@ -57,7 +57,9 @@ class CognitoAuthorizer:
         if claims.get("token_use") != "id":
             raise Refused
         expires = claims.get("exp")
-        if not isinstance(expires, int) or expires <= time.time():
+        if not isinstance(expires, int):
+            raise Refused
+        if expires <= time.time():
             raise Refused(EXPIRED)
         return rendered(claims)
 

@@ -132,7 +132,11 @@ class LocalUsers:
     def __init__(self, template: Template, state_dir: Path, region: str) -> None:
         self._moto = _Moto()
         try:
-            self.pool = _create(template, self._moto.endpoint, region, passwords(state_dir))
+            endpoint = self._moto.endpoint
+            pool_id, client_id = create_pool(_client(endpoint, region), template, passwords(state_dir))
+            with urllib.request.urlopen(f"{endpoint}/{pool_id}/.well-known/jwks.json", timeout=10) as reply:  # noqa: S310 - our own moto
+                jwks = json.load(reply)
+            self.pool = LocalUserPool(endpoint, region, pool_id, client_id, jwks)
         except BaseException:
             self._moto.stop()
             raise
@@ -145,8 +149,11 @@ def _properties(template: Template, kind: str) -> dict[str, dict[str, Any]]:
     return {name: resource["Properties"] for name, resource in template.of_type(kind).items()}
 
 
-def _create(template: Template, endpoint: str, region: str, passwords: dict[str, str]) -> LocalUserPool:
-    client = _client(endpoint, region)
+def create_pool(
+    client: CognitoIdentityProviderClient, template: Template, passwords: dict[str, str]
+) -> tuple[str, str]:
+    """The template's user pool, app client and groups, with the local users in them: the pool's and the
+    client's ids."""
     pool_properties = template.resources[USER_POOL]["Properties"]
     pool_id = client.create_user_pool(
         PoolName=POOL_NAME,
@@ -173,6 +180,4 @@ def _create(template: Template, endpoint: str, region: str, passwords: dict[str,
         client.admin_add_user_to_group(
             UserPoolId=pool_id, Username=user, GroupName=groups[group_resource]["GroupName"]
         )
-    with urllib.request.urlopen(f"{endpoint}/{pool_id}/.well-known/jwks.json", timeout=10) as reply:  # noqa: S310 - our own moto
-        jwks = json.load(reply)
-    return LocalUserPool(endpoint, region, pool_id, client_id, jwks)
+    return pool_id, client_id

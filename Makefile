@@ -28,11 +28,18 @@ export PYTHON313
 
 RUN := $(UV) run --locked --no-sync
 DYNAMODB_LOCAL := $(TOOLS)/dynamodb-local/DynamoDBLocal.jar
+# The web task monitor: npm ci from monitor/package-lock.json, esbuild into monitor/dist (git-ignored).
+MONITOR_INSTALLED := monitor/node_modules/.package-lock.json
+MONITOR_BUILT := monitor/dist/index.html
+# The browser tests drive Debian's Chromium (Playwright's own download is not needed).
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
 
 # The local server's settings pass through from the command line or the environment (empty: its defaults).
 export PORT AUTH REGION DYNAMODB_ENDPOINT RELOAD PARAMETERS READ_TIMEOUT
 
-.PHONY: help setup run test bench lint typecheck sam-validate sam-build unit layer-requirements openapi clean
+.PHONY: help setup run test bench lint typecheck sam-validate sam-build unit layer-requirements openapi clean \
+	monitor chromium publish-monitor
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -52,9 +59,26 @@ $(SAM): | $(UV)
 $(DYNAMODB_LOCAL): | .venv/.synced
 	$(RUN) python -c "from xtasks_local.storage import install_dynamodb_local; install_dynamodb_local()"
 
-setup: .venv/.synced $(SAM) $(DYNAMODB_LOCAL)  ## Install uv, the SAM CLI, DynamoDB Local and the project
+$(MONITOR_INSTALLED): monitor/package.json monitor/package-lock.json
+	cd monitor && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
-run: .venv/.synced  ## Serve the API on http://127.0.0.1:3000/api (PORT=, AUTH=none, DYNAMODB_ENDPOINT=, RELOAD=1, PARAMETERS=, READ_TIMEOUT=)
+$(MONITOR_BUILT): $(MONITOR_INSTALLED) monitor/build.mjs monitor/index.html $(wildcard monitor/src/*)
+	cd monitor && node build.mjs
+
+monitor: $(MONITOR_BUILT)  ## Build the web task monitor into monitor/dist (esbuild)
+
+chromium:  ## Install Debian's Chromium for the browser tests, when missing (apt-get)
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  echo "Installing Debian's Chromium for the browser tests" >&2; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update -qq; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+setup: .venv/.synced $(SAM) $(DYNAMODB_LOCAL) $(MONITOR_INSTALLED) chromium  ## Install uv, the SAM CLI, DynamoDB Local, the project, the monitor's npm packages and Chromium
+
+run: .venv/.synced $(MONITOR_BUILT)  ## Serve the API on http://127.0.0.1:3000/api and the monitor on / (PORT=, AUTH=none, DYNAMODB_ENDPOINT=, RELOAD=1, PARAMETERS=, READ_TIMEOUT=)
 	@$(MAKE) --no-print-directory $(DYNAMODB_LOCAL) || echo "DynamoDB Local could not be fetched: the server will say what it uses instead" >&2
 	$(RUN) python -m xtasks_local
 
@@ -71,7 +95,7 @@ sam-validate: $(SAM)  ## sam validate --lint (cfn-lint)
 sam-build: $(SAM)  ## sam build for arm64, without Docker
 	$(SAM) build
 
-unit: .venv/.synced  ## pytest: every test
+unit: .venv/.synced $(MONITOR_BUILT)  ## pytest: every test (the browser tests included)
 	$(RUN) pytest
 
 test: setup lint typecheck sam-validate sam-build unit  ## The whole test suite (what CI runs)
@@ -82,8 +106,11 @@ layer-requirements: .venv/.synced  ## Rewrite layers/shared/requirements.txt fro
 bench: .venv/.synced $(DYNAMODB_LOCAL)  ## Benchmark: round trips, billed units, overhead, cold starts, scaling (JOBS=, PLUGINS=)
 	$(RUN) python -m bench
 
+publish-monitor: .venv/.synced $(MONITOR_BUILT)  ## Upload the monitor and its config.json to a deployed stack (STACK_NAME=, AWS_REGION=)
+	$(RUN) python tools/publish_monitor.py $(if $(STACK_NAME),--stack-name $(STACK_NAME))
+
 openapi: .venv/.synced  ## Rewrite openapi/openapi.json from the models
 	$(RUN) python tools/openapi.py
 
 clean:  ## Remove build output and installed tools
-	rm -rf .aws-sam .tools .venv .mypy_cache .ruff_cache .pytest_cache
+	rm -rf .aws-sam .tools .venv .mypy_cache .ruff_cache .pytest_cache monitor/dist monitor/node_modules artifacts

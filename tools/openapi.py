@@ -196,6 +196,28 @@ class Capabilities(_Reply):
     limits: Limits
 
 
+class Version(_Reply):
+    build: int
+    full_version: str
+    major: int
+    minor: int
+    revision: int
+
+
+class ProductInfo(_Reply):
+    name: str
+    vendor: str
+    version: Version
+
+
+class ApiRoot(_Reply):
+    """oVirt's API root: links to what it serves, product_info for what it is."""
+
+    product_info: ProductInfo
+    time: int = Field(description="epoch milliseconds")
+    link: list[Link] = Field(description="rel jobs and capabilities, under the path the request came in on")
+
+
 REPLIES: tuple[type[BaseModel], ...] = (
     JobReply,
     JobList,
@@ -249,7 +271,7 @@ def _open_objects(schema: Any) -> None:
 
 def _schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
-    models: list[type[BaseModel]] = [*REPLIES, GatewayRefusal, Capabilities]
+    models: list[type[BaseModel]] = [*REPLIES, GatewayRefusal, Capabilities, ApiRoot]
     for model in models:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
@@ -283,7 +305,7 @@ def _reply(description: str, model: str, headers: dict[str, Any] | None = None) 
 def _faults(*statuses: int, action: bool = False) -> dict[str, Any]:
     texts = {
         400: "malformed or invalid input",
-        403: "not signed, not allowed by IAM, or not the job's owner",
+        403: "not signed, not allowed by IAM or by the user's groups, or not the job's owner",
         404: "no such job or step",
         409: "the job or step's state forbids it (rules 4, 5), or an Idempotency-Key whose job was "
         "cleared away",
@@ -303,7 +325,12 @@ def _faults(*statuses: int, action: bool = False) -> dict[str, Any]:
         if status == 503:
             reply["headers"] = {"Retry-After": {"schema": {"type": "string"}, "description": "seconds"}}
         replies[str(status)] = reply
-    return replies
+    replies["401"] = {
+        "description": "on oVirt's path only: no token, or one that is not valid or has expired (API "
+        "Gateway's own reply)",
+        "content": _content(_ref("GatewayRefusal")),
+    }
+    return dict(sorted(replies.items()))
 
 
 def _body(model: str, required: bool = True) -> dict[str, Any]:
@@ -379,6 +406,13 @@ def document() -> dict[str, Any]:
     created_job = _reply("the job", "JobReply", LOCATION) | {"links": JOB_LINKS}
     created_step = _reply("the step", "StepReply", LOCATION) | {"links": STEP_LINKS}
     paths: dict[str, Any] = {
+        "/": {
+            "get": {
+                "operationId": "getApiRoot",
+                "summary": "oVirt's API root: links to jobs and capabilities, and product_info",
+                "responses": {"200": _reply("the API root", "ApiRoot"), **_faults(403)},
+            }
+        },
         "/jobs": {
             "get": {
                 "operationId": "listJobs",
@@ -547,10 +581,16 @@ def document() -> dict[str, Any]:
             "title": "External Tasks",
             "version": "4.0",
             "description": "Jobs and steps injected by plug-ins; oVirt v4 jobs API compatible. "
-            "See docs/api.md and docs/rules.md in its repository.",
+            "See docs/api.md and docs/rules.md in its repository. The same operations are served on two "
+            "paths: /api for requests signed with SigV4 (IAM), and oVirt's own /ovirt-engine/api for users "
+            "signed in with a user name and password, whose token comes from oVirt's SSO endpoint, "
+            "POST /ovirt-engine/sso/oauth/token (form-encoded; docs/api.md, Signing in).",
         },
-        "servers": [{"url": "/api"}],
-        "security": [{"sigv4": []}],
+        "servers": [
+            {"url": "/api", "description": "IAM: every request signed with SigV4"},
+            {"url": "/ovirt-engine/api", "description": "oVirt's path: Authorization: Bearer <token>"},
+        ],
+        "security": [{"sigv4": []}, {"signedIn": []}],
         "paths": paths,
         "components": {
             "schemas": _schemas(),
@@ -561,7 +601,14 @@ def document() -> dict[str, Any]:
                     "in": "header",
                     "description": "AWS Signature Version 4, service execute-api (API Gateway AWS_IAM)",
                     "x-amazon-apigateway-authtype": "awsSigv4",
-                }
+                },
+                "signedIn": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "On /ovirt-engine/api: the access_token of oVirt's SSO token reply (the "
+                    "user pool's ID token), checked by API Gateway's Cognito authorizer",
+                },
             },
         },
     }

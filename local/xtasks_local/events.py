@@ -68,8 +68,11 @@ def proxy_event(
     body: bytes | None = None,
     identity: Identity | None = None,
     domain_name: str = "127.0.0.1:3000",
+    stage: str = STAGE,
+    claims: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The event for ``method path`` (``path`` below the stage, as API Gateway gives it: ``/jobs/1``).
+    ``claims``: the ID token's, where a Cognito authorizer checked one (``requestContext.authorizer``).
 
     Bodies travel base64-encoded so that the handler sees exactly the bytes that were sent.
     """
@@ -86,6 +89,7 @@ def proxy_event(
     now = datetime.now(UTC)
     request_id = str(uuid.uuid4())
     identity_fields = identity.as_event() if identity is not None else {"sourceIp": "127.0.0.1"}
+    context: dict[str, Any] = {"authorizer": {"claims": dict(claims)}} if claims is not None else {}
     return {
         "resource": resource,
         "path": path,
@@ -102,16 +106,17 @@ def proxy_event(
             "httpMethod": method,
             "extendedRequestId": request_id.replace("-", "")[:16] + "=",
             "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "path": f"/{STAGE}{path}",
+            "path": f"/{stage}{path}",
             "accountId": identity.account_id if identity is not None else ACCOUNT_ID,
             "protocol": "HTTP/1.1",
-            "stage": STAGE,
+            "stage": stage,
             "domainPrefix": domain_name.split(".", maxsplit=1)[0].split(":", maxsplit=1)[0],
             "requestTimeEpoch": int(time.time() * 1000),
             "requestId": request_id,
             "identity": identity_fields,
             "domainName": domain_name,
             "apiId": API_ID,
+            **context,
         },
         "body": base64.b64encode(body).decode("ascii") if body else None,
         "isBase64Encoded": bool(body),

@@ -1,8 +1,10 @@
 """API Gateway, locally: an HTTP request in, the template's function invoked in-process, an HTTP reply out.
 
-What API Gateway does before a function runs is done here too: the stage prefix, routing by template.yaml,
-SigV4 and the caller's IAM permission (403 with API Gateway's own bodies when refused), and the REST proxy
-event with the verified caller in ``requestContext.identity``.
+What API Gateway does before a function runs is done here too: the stage prefix (which picks the API),
+routing by template.yaml, and the API's authorization, answered with API Gateway's own bodies when refused:
+on the IAM API, SigV4 and the caller's IAM permission (403), the verified caller in
+``requestContext.identity``; on oVirt's path, the user pool's ID token (401), its claims in
+``requestContext.authorizer.claims``.
 """
 
 from __future__ import annotations
@@ -16,11 +18,10 @@ from typing import Any
 from urllib.parse import unquote
 
 from xtasks_local import iam, sigv4
+from xtasks_local.cognito import CognitoAuthorizer, Refused
 from xtasks_local.credentials import LocalCredentials
-from xtasks_local.events import STAGE, Identity, proxy_event
-from xtasks_local.template import Route, Template
-
-STAGE_PREFIX = f"/{STAGE}"
+from xtasks_local.events import Identity, proxy_event
+from xtasks_local.template import IAM_API, Route, Template
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +75,21 @@ class Gateway:
         credentials: LocalCredentials,
         hosts: Sequence[str],
         check_signatures: bool = True,
+        users: CognitoAuthorizer | None = None,
     ) -> None:
+        """``check_signatures`` False (AUTH=none): no signature or token is checked, and every caller is the
+        local administrator. ``users``: the local user pool's authorizer (None: no token passes)."""
         self.template = template
         self.region = region
         self.credentials = credentials
         self.hosts = list(hosts)
         self.check_signatures = check_signatures
         self.authorizer = iam.Authorizer(template, region)
+        self.users = users
+        self.stages = {
+            f"/{api['Properties']['StageName']}": name
+            for name, api in template.of_type("AWS::Serverless::Api").items()
+        }
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = str(uuid.uuid4())
@@ -90,16 +99,27 @@ class Gateway:
 
     def _handle(self, request: HttpRequest, request_id: str) -> HttpResponse:
         raw_path, _, raw_query = request.target.partition("?")
-        if raw_path != STAGE_PREFIX and not raw_path.startswith(STAGE_PREFIX + "/"):
+        stage = next((s for s in self.stages if raw_path == s or raw_path.startswith(s + "/")), None)
+        if stage is None:
             return _gateway_error(403, "ForbiddenException", "Forbidden")
+        api = self.stages[stage]
         # Routed on the path as sent: %2F inside a segment is no separator, %0A no line end. Each path
         # parameter is then percent-decoded, once; the event's path stays as sent, as API Gateway's does.
-        path = raw_path[len(STAGE_PREFIX) :] or "/"
-        match = self.template.match(request.method, path)
+        path = raw_path[len(stage) :] or "/"
+        match = self.template.match(request.method, path, api)
         if match is None:
             return _gateway_error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
         route, raw_parameters = match
         parameters = {name: unquote(value) for name, value in raw_parameters.items()}
+        if api != IAM_API:
+            return self._signed_in(
+                request,
+                request_id=request_id,
+                route=route,
+                path=path,
+                parameters=parameters,
+                raw_query=raw_query,
+            )
 
         if self.check_signatures:
             try:
@@ -123,30 +143,63 @@ class Gateway:
             return _gateway_error(403, "AccessDeniedException", message, key="Message")
 
         user_agent = next((v for n, v in request.headers if n.lower() == "user-agent"), "")
-        host = next((v for n, v in request.headers if n.lower() == "host"), self.hosts[0])
-        # API Gateway replaces these with what it saw of the connection.
-        forwarded = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-port"}
-        headers = [(n, v) for n, v in request.headers if n.lower() not in forwarded]
-        headers += [
-            ("X-Forwarded-For", request.client_ip),
-            ("X-Forwarded-Port", host.rpartition(":")[2] if ":" in host else "80"),
-            ("X-Forwarded-Proto", "http"),
-        ]
+        host = self._host(request)
         event = proxy_event(
             method=request.method,
             resource=route.path,
             path=path,
             path_parameters=parameters,
-            headers=headers,
-            query=[
-                (unquote(n), unquote(v)) for n, _, v in (p.partition("=") for p in raw_query.split("&") if p)
-            ],
+            headers=_forwarded(request, host),
+            query=_query(raw_query),
             body=request.body,
             identity=Identity(caller.principal.arn, caller.access_key, request.client_ip, user_agent),
             domain_name=host,
         )
         event["requestContext"]["requestId"] = request_id
         return self._invoke(route, event, request_id)
+
+    def _signed_in(
+        self,
+        request: HttpRequest,
+        *,
+        request_id: str,
+        route: Route,
+        path: str,
+        parameters: dict[str, str],
+        raw_query: str,
+    ) -> HttpResponse:
+        """oVirt's path: the Cognito authorizer's check of the ID token, unless the route is open to all."""
+        claims: dict[str, str] | None = None
+        identity: Identity | None = None
+        if not self.check_signatures:
+            identity = Identity(iam.ADMIN.arn, "AKIAXTLOCALNOAUTH000", request.client_ip)
+        elif route.authorized:
+            authorization = next((v for n, v in request.headers if n.lower() == "authorization"), None)
+            try:
+                if self.users is None:
+                    raise Refused
+                claims = self.users.claims(authorization)
+            except Refused as refusal:
+                return _gateway_error(401, "UnauthorizedException", refusal.message)
+        host = self._host(request)
+        event = proxy_event(
+            method=request.method,
+            resource=route.path,
+            path=path,
+            path_parameters=parameters,
+            headers=_forwarded(request, host),
+            query=_query(raw_query),
+            body=request.body,
+            identity=identity,
+            domain_name=host,
+            stage=self.template.stage(route.api),
+            claims=claims,
+        )
+        event["requestContext"]["requestId"] = request_id
+        return self._invoke(route, event, request_id)
+
+    def _host(self, request: HttpRequest) -> str:
+        return next((v for n, v in request.headers if n.lower() == "host"), self.hosts[0])
 
     def _invoke(self, route: Route, event: dict[str, Any], request_id: str) -> HttpResponse:
         try:
@@ -162,3 +215,19 @@ class Gateway:
         body = reply.get("body") or ""
         raw = base64.b64decode(body) if reply.get("isBase64Encoded") else body.encode("utf-8")
         return HttpResponse(int(reply["statusCode"]), headers, raw)
+
+
+def _query(raw_query: str) -> list[tuple[str, str]]:
+    return [(unquote(n), unquote(v)) for n, _, v in (p.partition("=") for p in raw_query.split("&") if p)]
+
+
+def _forwarded(request: HttpRequest, host: str) -> list[tuple[str, str]]:
+    """The request's headers, with those API Gateway replaces by what it saw of the connection."""
+    forwarded = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-port"}
+    headers = [(n, v) for n, v in request.headers if n.lower() not in forwarded]
+    return [
+        *headers,
+        ("X-Forwarded-For", request.client_ip),
+        ("X-Forwarded-Port", host.rpartition(":")[2] if ":" in host else "80"),
+        ("X-Forwarded-Proto", "http"),
+    ]

@@ -22,9 +22,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 
-from xtasks_local import credentials, framing, schedules, storage, streams
+from xtasks_local import credentials, framing, schedules, storage, streams, users
+from xtasks_local.cognito import CognitoAuthorizer
 from xtasks_local.gateway import Gateway, HttpRequest, HttpResponse
 from xtasks_local.iam import ADMIN
+from xtasks_local.monitor import MonitorSite
 from xtasks_local.options import DEFAULT_READ_TIMEOUT, Options, parse_options
 from xtasks_local.template import ROOT, TABLE, Template
 
@@ -35,13 +37,20 @@ MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 WATCHED = ("functions", "layers", "local", "template.yaml")
 
 
-def configure_functions(template: Template, options: Options, endpoint: str) -> None:
-    """The environment the template gives the functions, plus where their DynamoDB is; every route's code
-    and layer importable. The functions run in this process."""
+def configure_functions(
+    template: Template, options: Options, endpoint: str, pool: users.LocalUserPool
+) -> None:
+    """The environment the template gives the functions, plus where their DynamoDB and their user pool are;
+    every route's code and layer importable. The functions run in this process."""
     parameters = {"AdminPrincipals": ADMIN.arn, **options.parameters}
-    environment = template.environment(
-        {TABLE: TABLE_NAME, "PageTokenSecret": PAGE_TOKEN_SECRET_ARN}, parameters
-    )
+    references = {
+        TABLE: TABLE_NAME,
+        "PageTokenSecret": PAGE_TOKEN_SECRET_ARN,
+        users.USER_POOL: pool.pool_id,
+        users.USER_POOL_CLIENT: pool.client_id,
+    }
+    environment = template.environment(references, parameters)
+    environment.update(template.function_environment(references, parameters))
     # No Secrets Manager here: the functions read the secret itself (config.page_token_key).
     environment.pop("PAGE_TOKEN_SECRET_ARN", None)
     environment["PAGE_TOKEN_KEY"] = credentials.page_token_key(options.state_dir)
@@ -52,6 +61,7 @@ def configure_functions(template: Template, options: Options, endpoint: str) -> 
         AWS_REGION=options.region,
         AWS_DEFAULT_REGION=options.region,
         AWS_ENDPOINT_URL_DYNAMODB=endpoint,
+        AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=pool.endpoint,
         AWS_ACCESS_KEY_ID=storage.LOCAL_ACCESS_KEY,
         AWS_SECRET_ACCESS_KEY=storage.LOCAL_ACCESS_KEY,
         POWERTOOLS_METRICS_DISABLED="true",
@@ -81,7 +91,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.command, self.path, list(self.headers.items()), body, self.client_address[0]
         )
         try:
-            return self.server.gateway.handle(request)
+            return self.server.monitor.respond(request) or self.server.gateway.handle(request)
         except Exception:  # a fault of this server's own: answered as API Gateway answers its own
             traceback.print_exc()
             return _json_error(500, "Internal server error")
@@ -146,6 +156,7 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True  # a port left in TIME_WAIT by the last run, never one another server holds
     allow_reuse_port = False
     gateway: Gateway  # set by serve, before the first request is accepted
+    monitor: MonitorSite  # likewise
 
     def __init__(self, port: int, read_timeout: float) -> None:
         self.read_timeout = read_timeout
@@ -181,7 +192,8 @@ def serve(
     if server is None:
         server = listen(options.port, options.read_timeout)
     template = Template()
-    configure_functions(template, options, endpoint)
+    people = users.LocalUsers(template, options.state_dir, options.region)
+    configure_functions(template, options, endpoint, people.pool)
     local = local or credentials.ensure(options.state_dir, options.region)
     hosts = [f"127.0.0.1:{options.port}", f"localhost:{options.port}"]
     server.gateway = Gateway(
@@ -190,7 +202,9 @@ def serve(
         credentials=local,
         hosts=hosts,
         check_signatures=options.auth == "sigv4",
+        users=CognitoAuthorizer(people.pool),
     )
+    server.monitor = MonitorSite(options.auth)
     mappings = streams.start(template, TABLE_NAME, endpoint, options.region)
     scheduled = schedules.start(template)
     try:
@@ -201,6 +215,7 @@ def serve(
             mapping.stop()
         for schedule in scheduled:
             schedule.stop()
+        people.stop()
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -248,21 +263,32 @@ def _interruptible() -> Iterator[None]:
 
 
 def banner(options: Options, local: credentials.LocalCredentials, description: str) -> str:
-    base = f"http://127.0.0.1:{options.port}/api"
+    host = f"http://127.0.0.1:{options.port}"
+    base = f"{host}/api"
+    people = users.users_file(options.state_dir)
     lines = [
         f"External Tasks API on {base}",
+        f"  monitor:     http://127.0.0.1:{options.port}/ (the web task monitor)",
         f"  storage:     {description}, table {TABLE_NAME}",
         f"  region:      {options.region} (sign for service execute-api)",
         f"  credentials: {local.credentials_file} (profiles writer, reader, admin)",
         f"  try:         AWS_SHARED_CREDENTIALS_FILE={local.credentials_file} AWS_PROFILE=writer "
         f"awscurl --service execute-api --region {options.region} -X POST "
         f'-H "Content-Type: application/json" -d \'{{"description": "Hello"}}\' {base}/jobs',
+        f"oVirt's path, for users signed in with a user name and password: {host}/ovirt-engine/api",
+        f"  users:       {', '.join(users.LOCAL_USERS)}; passwords in {people}",
+        f"  sign in:     curl -d grant_type=password -d scope=ovirt-app-api -d username=writer "
+        f"--data-urlencode password=\"$(sed -n '/^\\[writer\\]/,/^\\[/s/^password = //p' {people})\" "
+        f"{host}/ovirt-engine/sso/oauth/token",
+        "  then:        curl -H 'Authorization: Bearer <access_token>' -H 'Accept: application/json' "
+        f"{host}/ovirt-engine/api/jobs",
     ]
     if options.parameters:
         lines.append(f"  parameters:  {' '.join(f'{k}={v}' for k, v in options.parameters.items())}")
     if options.auth == "none":
         lines.append(
-            "  WARNING: AUTH=none: signatures are not checked and every caller is the local administrator"
+            "  WARNING: AUTH=none: signatures and tokens are not checked and every caller is the local "
+            "administrator"
         )
     lines.append("Ctrl-C stops it.")
     return "\n".join(lines)
@@ -282,6 +308,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         try:
             storage.create_table(storage.client(store.endpoint, options.region), template, TABLE_NAME)
             local = credentials.ensure(options.state_dir, options.region)
+            users.passwords(options.state_dir)
             sys.stderr.write(banner(options, local, store.description) + "\n")
             if options.reload:
                 server.server_close()  # the child process listens in its place

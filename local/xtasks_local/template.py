@@ -19,6 +19,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 TABLE = "JobsTable"
+IAM_API = "ExternalTasksApi"  # plug-ins sign with SigV4 (stage api)
+OVIRT_API = "OvirtApi"  # oVirt's path for signed-in users (stage ovirt-engine)
+# Deployed resources' attributes the functions read, as they are locally: the monitor's CloudFront domain is
+# none (the local server serves the monitor on the API's own origin, so no CORS).
+LOCAL_ONLY = {"MonitorDistribution.DomainName": ""}
 
 type LambdaHandler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
 
@@ -53,6 +58,8 @@ class Route:
     path: str  # as in the template: /jobs/{job_id}
     code_uri: Path
     handler: str  # module.function, e.g. app.handler
+    api: str = IAM_API  # logical id of the API serving it
+    authorized: bool = True  # False: open to all, its API's authorizer turned off (Auth: Authorizer: NONE)
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -108,28 +115,44 @@ class Template:
         }
 
     @functools.cached_property
-    def routes(self) -> list[Route]:
+    def all_routes(self) -> list[Route]:
+        """Every API event of every function, on whichever API."""
         routes = []
         for name, resource in self.of_type("AWS::Serverless::Function").items():
             properties = resource["Properties"]
             handler = properties.get("Handler", self.function_globals.get("Handler"))
             for event in properties.get("Events", {}).values():
                 if event["Type"] == "Api":
+                    event_properties = event["Properties"]
                     routes.append(
                         Route(
                             function=name,
-                            method=event["Properties"]["Method"].upper(),
-                            path=event["Properties"]["Path"],
+                            method=event_properties["Method"].upper(),
+                            path=event_properties["Path"],
                             code_uri=(self.path.parent / properties["CodeUri"]).resolve(),
                             handler=handler,
+                            api=event_properties.get("RestApiId", {}).get("Ref", IAM_API),
+                            authorized=event_properties.get("Auth", {}).get("Authorizer") != "NONE",
                         )
                     )
         return routes
 
-    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-        """The route serving ``method path`` (a path below the stage, e.g. ``/jobs/1``) and its parameters,
-        as they appear in ``path``. The whole path must match: ``/jobs\n`` is not ``/jobs``."""
-        for route in self.routes:
+    @property
+    def routes(self) -> list[Route]:
+        """The routes of the API plug-ins sign for (stage ``api``)."""
+        return self.routes_on(IAM_API)
+
+    def routes_on(self, api: str) -> list[Route]:
+        return [route for route in self.all_routes if route.api == api]
+
+    def stage(self, api: str) -> str:
+        stage: str = self.resources[api]["Properties"]["StageName"]
+        return stage
+
+    def match(self, method: str, path: str, api: str = IAM_API) -> tuple[Route, dict[str, str]] | None:
+        """The route serving ``method path`` on ``api`` (a path below the stage, e.g. ``/jobs/1``) and its
+        parameters, as they appear in ``path``. The whole path must match: ``/jobs\n`` is not ``/jobs``."""
+        for route in self.routes_on(api):
             found = route.pattern.fullmatch(path)
             if found is not None and route.method == method.upper():
                 return route, found.groupdict()
@@ -164,14 +187,26 @@ class Template:
     ) -> dict[str, str]:
         """The functions' environment with ``!Ref``s resolved: resources from ``references``, parameters from
         ``parameters`` or their defaults."""
-        values = {**self.parameter_defaults(), **(parameters or {}), **references}
+        values = {**self.parameter_defaults(), **LOCAL_ONLY, **(parameters or {}), **references}
         variables = self.function_globals.get("Environment", {}).get("Variables", {})
         return {name: _resolve(value, values) for name, value in variables.items()}
 
+    def function_environment(
+        self, references: Mapping[str, str], parameters: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
+        """What single functions add to the functions' environment, every function's together (they run in
+        one process locally), resolved as ``environment`` resolves."""
+        values = {**self.parameter_defaults(), **(parameters or {}), **references}
+        variables: dict[str, str] = {}
+        for function in self.of_type("AWS::Serverless::Function").values():
+            own = function["Properties"].get("Environment", {}).get("Variables", {})
+            variables.update({name: _resolve(value, values) for name, value in own.items()})
+        return variables
+
 
 def _resolve(value: Any, references: Mapping[str, str]) -> str:
-    if isinstance(value, dict) and "Ref" in value:
-        name = value["Ref"]
+    if isinstance(value, dict) and ("Ref" in value or "Fn::GetAtt" in value):
+        name = value["Ref"] if "Ref" in value else ".".join(value["Fn::GetAtt"])
         if name not in references:
             raise KeyError(f"template.yaml refers to {name}, which has no local value")
         return references[name]

@@ -123,13 +123,36 @@ def test_the_awscurl_example_runs_as_written(local_api: LocalApi, tmp_path: Path
     assert created["id"] in [job["id"] for job in listed["job"]]
 
 
-def test_the_ovirt_sdk_example_runs_as_written(open_api: LocalApi) -> None:
-    """An oVirt plug-in unchanged, against AUTH=none."""
+def test_the_ovirt_sdk_example_runs_as_written(local_api: LocalApi, tmp_path: Path) -> None:
+    """Sign in: an oVirt plug-in unchanged, signed in with a user name and password, from a checkout whose
+    .xtasks/ holds the local users."""
+    assert local_api.state is not None
+    (tmp_path / ".xtasks").symlink_to(local_api.state)
     ran = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", _local(_example("ovirt"), open_api)],
+        [sys.executable, "-c", _local(_example("ovirt"), local_api)],
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         check=False,
     )
     assert ran.returncode == 0, ran.stderr
-    assert _descriptions(open_api)[0] == "Back up VM db01"
+    assert _descriptions(local_api)[0] == "Back up VM db01"
+
+
+def test_the_sign_in_example_runs_as_written(local_api: LocalApi, tmp_path: Path) -> None:
+    """Sign in: curl for a token, then a job added on oVirt's path with it."""
+    assert local_api.state is not None
+    (tmp_path / ".xtasks").symlink_to(local_api.state)
+    bash = shutil.which("bash")
+    assert bash is not None
+    ran = subprocess.run(  # noqa: S603
+        [bash, "-e", "-o", "pipefail", "-c", _local(_example("sign-in"), local_api)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    created = json.loads(ran.stdout)
+    assert (created["description"], created["owner"]) == ("Back up VM db01", {"id": "user/writer"})
+    assert created["href"] == f"/ovirt-engine/api/jobs/{created['id']}"

@@ -11,7 +11,7 @@ import pytest
 from external_tasks.model import Job, JobQuery, Status
 from external_tasks.store import listing
 from external_tasks.store.dynamodb import STEPS_IN_TREE_ORDER
-from xtasks_local.template import Template
+from xtasks_local.template import IAM_API, OVIRT_API, Template
 
 SPEC_ROUTES = {
     ("GET", "/jobs"),
@@ -27,7 +27,10 @@ SPEC_ROUTES = {
     ("PUT", "/jobs/{job_id}"),
     ("PUT", "/jobs/{job_id}/steps/{step_id}"),
     ("POST", "/jobs/{job_id}/heartbeat"),
+    ("GET", "/"),
 }
+# oVirt's path serves the same operations under /api (so /ovirt-engine/api/...), and oVirt's SSO.
+SIGN_IN_ROUTES = {("POST", "/sso/oauth/token"), ("POST", "/services/sso-logout")}
 WRITE_ACTIONS = {
     "PutItem",
     "UpdateItem",
@@ -56,20 +59,34 @@ def _properties(t: Template, name: str) -> dict[str, Any]:
     return properties
 
 
-def test_one_iam_authorised_api_with_stage_api(t: Template) -> None:
+def test_an_iam_authorised_api_with_stage_api_and_a_signed_in_one_on_ovirts_path(t: Template) -> None:
+    """Security, and sign-in: SigV4 on /api; the user pool's ID tokens on /ovirt-engine (oVirt's path)."""
     apis = t.of_type("AWS::Serverless::Api")
-    assert len(apis) == 1
-    properties = next(iter(apis.values()))["Properties"]
-    assert properties["StageName"] == "api"
-    assert properties["Auth"] == {"DefaultAuthorizer": "AWS_IAM", "InvokeRole": "NONE"}
+    assert set(apis) == {IAM_API, OVIRT_API}
+    iam = apis[IAM_API]["Properties"]
+    assert iam["StageName"] == "api"
+    assert iam["Auth"] == {"DefaultAuthorizer": "AWS_IAM", "InvokeRole": "NONE"}
+    ovirt = apis[OVIRT_API]["Properties"]
+    assert ovirt["StageName"] == "ovirt-engine"
+    default = ovirt["Auth"]["DefaultAuthorizer"]
+    assert ovirt["Auth"]["Authorizers"][default] == {
+        "UserPoolArn": {"Fn::GetAtt": ["UserPool", "Arn"]},
+        "Identity": {"Header": "Authorization"},
+    }
 
 
 def test_one_function_per_operation_on_exactly_the_spec_paths(t: Template) -> None:
     functions = t.of_type("AWS::Serverless::Function")
     for resource in functions.values():
-        assert len(resource["Properties"]["Events"]) == 1
+        assert len(resource["Properties"]["Events"]) <= 2
     assert len(t.routes) == len(SPEC_ROUTES)
     assert {(route.method, route.path) for route in t.routes} == SPEC_ROUTES
+    on_ovirts_path = {(route.method, route.path) for route in t.routes_on(OVIRT_API)}
+    assert on_ovirts_path == {(m, f"/api{p}".rstrip("/")) for m, p in SPEC_ROUTES} | SIGN_IN_ROUTES
+    for route in t.routes_on(OVIRT_API):
+        assert route.authorized is ((route.method, route.path) not in SIGN_IN_ROUTES), route
+        signing_in = (route.method, route.path) in SIGN_IN_ROUTES
+        assert signing_in or route.function in {r.function for r in t.routes}
 
 
 def test_a_route_matches_the_whole_path_and_nothing_after_it(t: Template) -> None:

@@ -113,11 +113,21 @@ class Step:
         return Closure(self.closes_as, self.end_time)
 
 
+class Role(StrEnum):
+    """What a signed-in user may do (rule 7), named as the user pool's groups that grant it."""
+
+    READER = "readers"
+    WRITER = "external-tasks"
+    ADMINISTRATOR = "administrators"
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who sent a request: an IAM principal ARN, an assumed-role session already reduced to its role."""
+    """Who sent a request: an IAM principal ARN (an assumed-role session already reduced to its role), or a
+    signed-in user, ``user/<user name>``, with the role their groups give them."""
 
     principal: str
+    role: Role | None = None  # None: an IAM principal, whose permission IAM has already checked
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,14 +13,14 @@ reads as ended), so only steps that still read as started are ever ended.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from types import MappingProxyType
 
 from external_tasks import limits
 from external_tasks.config import CleanupDelays
 from external_tasks.errors import Conflict, Forbidden, Invalid, NotFound
-from external_tasks.model import Caller, Closure, Job, Status, Step, StepType
+from external_tasks.model import Caller, Closure, Job, Role, Status, Step, StepType
 
 type Chain = Mapping[str, Step]  # steps by id, holding (at least) the ancestors of the steps in question
 NO_CHAIN: Chain = MappingProxyType({})
@@ -89,11 +89,42 @@ def found_step(step: Step | None, job: Job, step_id: str) -> Step:
     return step
 
 
-# Rule 7: who may change a job.
+# Rule 7: who may do what.
+
+USER_OWNER_PREFIX = "user/"
+# A user in several groups has the strongest of their roles.
+_STRONGEST_FIRST = (Role.ADMINISTRATOR, Role.WRITER, Role.READER)
+
+
+def user_caller(user_name: str, groups: Iterable[str]) -> Caller:
+    """A signed-in user: owner ``user/<user name>``, with the role of their groups; in none of them, 403."""
+    member_of = set(groups)
+    role = next((role for role in _STRONGEST_FIRST if role in member_of), None)
+    if role is None:
+        raise Forbidden(
+            f"User {user_name} is in none of the groups {', '.join(_STRONGEST_FIRST[::-1])}: "
+            "an administrator adds them to one (rule 7 in docs/rules.md)"
+        )
+    return Caller(f"{USER_OWNER_PREFIX}{user_name}", role)
+
+
+def check_may_write(caller: Caller) -> None:
+    """Creating and ending need the writer permission. IAM has already checked an IAM principal's; a user's
+    comes from their group."""
+    if caller.role is Role.READER:
+        raise Forbidden(
+            f"{caller.principal} may only read: adding, ending and clearing jobs and steps needs the "
+            f"{Role.WRITER} group (rule 7 in docs/rules.md)"
+        )
 
 
 def check_may_change(caller: Caller, job: Job, admins: frozenset[str], action: str) -> None:
-    if caller.principal == job.owner or caller.principal in {owner_of(arn) for arn in admins}:
+    """Only the job's owner or an administrator: a principal listed in ``AdminPrincipals``, or a user in the
+    administrators group."""
+    check_may_write(caller)
+    if caller.principal == job.owner or caller.role is Role.ADMINISTRATOR:
+        return
+    if caller.principal in {owner_of(arn) for arn in admins}:
         return
     raise Forbidden(
         f"{caller.principal} may not {action} job {job.id}: only its owner ({job.owner}) "

@@ -18,8 +18,10 @@ _SPACE = " +\t\r\n"
 _AND = re.compile(r"[\s+]+and[\s+]+", re.IGNORECASE)
 _TERM = re.compile(r'(?P<name>\w+)[\s+]*=[\s+]*(?:"(?P<quoted>[^"]*)"|(?P<bare>[^\s"]+))')
 CORRELATION_ID = re.compile(rf"[{limits.CORRELATION_ID_CHARACTERS}]{{1,{limits.MAX_CORRELATION_ID_LENGTH}}}")
-# An IAM principal's ARN is printable ASCII without spaces (and no DynamoDB key of it exceeds 2,048 bytes).
-_OWNER = re.compile(r"arn:[!#-~]*")
+# An owner is an IAM principal's ARN, or a signed-in user (``user/<user name>``): printable ASCII without
+# spaces (and no DynamoDB key of it exceeds 2,048 bytes).
+_OWNER_START = "(?:arn:|user/)"
+_OWNER = re.compile(f"{_OWNER_START}[!#-~]*")
 
 
 def status_pattern() -> str:
@@ -61,7 +63,7 @@ def parse(search: str | None, status: str | None = None) -> JobQuery:
             f"{limits.MAX_CORRELATION_ID_LENGTH} letters, digits, '_' or '-'"
         )
     if owner is not None and not _OWNER.fullmatch(owner):
-        raise Invalid(f"search owner {shown(owner)} is not an IAM principal ARN")
+        raise Invalid(f"search owner {shown(owner)} is neither an IAM principal ARN nor user/<user name>")
     wanted = status_named(terms["status"], "search status") if "status" in terms else None
     if status is not None:
         shortcut = status_named(status, "status")
@@ -84,7 +86,7 @@ def search_pattern() -> str:
     stripped = "[\\u0009\\u000a\\u000d\\u0020+]"  # _SPACE
     conjunction = patterns.any_case("and")
     no_join = f"(?!\\+{conjunction}(?!{stripped}*$){space})"
-    owner = f"arn:(?:{no_join}[!#-~])*"
+    owner = f"{_OWNER_START}(?:{no_join}[!#-~])*"
     correlation_id = CORRELATION_ID.pattern
     status = patterns.one_of(Status)
     values = {

@@ -10,9 +10,9 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from external_tasks import observability
+from external_tasks import observability, rules
 from external_tasks.errors import ServiceError
-from external_tasks.http import faults, views
+from external_tasks.http import cors, faults, views
 from external_tasks.http.reply import Reply
 from external_tasks.http.representation import to_json, to_xml
 from external_tasks.http.request import Request
@@ -23,6 +23,8 @@ _MALFORMED_EVENT = {
     "body": '{"reason":"Internal Server Error","detail":"The request event could not be read"}',
     "isBase64Encoded": False,
 }
+
+_READS = ("GET", "HEAD")  # every other method creates or ends something (rule 7)
 
 type Handler = Callable[[Request], Reply]
 type LambdaHandler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
@@ -36,8 +38,11 @@ def endpoint(*, action: bool = False) -> Callable[[Handler], LambdaHandler]:
             request = Request(event, context)
             error: Exception | None = None
             try:
-                request.caller  # noqa: B018 - every route needs a verified caller (rule 7)
-                reply = handle(request)
+                caller = request.caller  # every route needs a verified caller (rule 7)
+                if request.method not in _READS:
+                    rules.check_may_write(caller)
+                with views.rooted_at(request.api_root):
+                    reply = handle(request)
             except ServiceError as failure:
                 reply, error = faults.reply_for(failure, action=action), failure
             except Exception as failure:
@@ -72,7 +77,7 @@ def _load_for_snapshot() -> None:
 
 def _log(request: Request, reply: Reply, error: Exception | None) -> None:
     """Changes and failures are logged; successful reads are not (API Gateway's access log has them)."""
-    method = request.event.get("httpMethod", "")
+    method = request.method
     if method == "GET" and error is None:
         return
     log = observability.logger()
@@ -89,7 +94,7 @@ def _log(request: Request, reply: Reply, error: Exception | None) -> None:
 
 
 def _response(request: Request, reply: Reply) -> dict[str, Any]:
-    headers = {"Correlation-Id": request.correlation_id, **reply.headers}
+    headers = {"Correlation-Id": request.correlation_id, **cors.headers(), **reply.headers}
     if "Location" in headers:
         headers["Location"] = request.absolute(headers["Location"])
     body = ""

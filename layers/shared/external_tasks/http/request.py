@@ -28,6 +28,8 @@ PAGE_SIZE_PATTERN = patterns.padded(
 )
 _STEPS = f"{patterns.WHITESPACE}*{patterns.any_case('steps')}{patterns.WHITESPACE}*"
 FOLLOW_PATTERN = f"^{_STEPS}(?:,{_STEPS})*$"
+_STAGE = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_GROUP_SEPARATORS = re.compile(r"[,\s]+")
 _XML_TYPES = ("application/xml", "text/xml")
 _JSON_TYPES = ("application/json", "text/json")
 
@@ -64,14 +66,36 @@ class Request:
     def step_id(self) -> str:
         return self._path_id("step_id", "Step")
 
+    @property
+    def method(self) -> str:
+        return str(self.event.get("httpMethod") or "")
+
     @cached_property
     def caller(self) -> Caller:
-        """The IAM principal API Gateway verified (rule 7)."""
-        identity = (self.event.get("requestContext") or {}).get("identity") or {}
-        arn = identity.get("userArn")
+        """Who API Gateway verified (rule 7): on oVirt's path, the user whose ID token its Cognito authorizer
+        checked (the token's claims); on the IAM path, the IAM principal whose signature it checked."""
+        context = self.event.get("requestContext") or {}
+        claims = (context.get("authorizer") or {}).get("claims")
+        if claims:
+            user_name = claims.get("cognito:username")
+            if not user_name:
+                raise Forbidden("The sign-in token names no user (cognito:username)")
+            return rules.user_caller(str(user_name), _groups(claims.get("cognito:groups")))
+        arn = (context.get("identity") or {}).get("userArn")
         if not arn:
             raise Forbidden("The request carries no IAM identity: sign it with AWS Signature Version 4")
         return Caller(rules.owner_of(arn))
+
+    @cached_property
+    def api_root(self) -> str:
+        """The path of the API root the request came in on, for the hrefs of its reply: ``/api`` on the IAM
+        API (stage ``api``, routes at its root), ``/ovirt-engine/api`` on oVirt's path (stage
+        ``ovirt-engine``, routes under ``/api``, as oVirt's own)."""
+        stage = str((self.event.get("requestContext") or {}).get("stage") or "")
+        if not _STAGE.fullmatch(stage):
+            stage = "api"
+        resource = str(self.event.get("resource") or "")
+        return f"/{stage}/api" if resource == "/api" or resource.startswith("/api/") else f"/{stage}"
 
     @cached_property
     def correlation_id(self) -> str:
@@ -173,3 +197,13 @@ class Request:
             return href
         scheme = self.headers.get("x-forwarded-proto", "https").split(",")[0].strip().lower()
         return f"{scheme if scheme in ('http', 'https') else 'https'}://{host}{href}"
+
+
+def _groups(claim: object) -> list[str]:
+    """``cognito:groups`` as API Gateway passes it on: a REST API renders a claim's list as text, its items
+    separated by commas (or, in brackets, by spaces); a list is taken as it is."""
+    if isinstance(claim, list):
+        return [str(group) for group in claim]
+    if not isinstance(claim, str):
+        return []
+    return [group for group in _GROUP_SEPARATORS.split(claim.strip().strip("[]")) if group]

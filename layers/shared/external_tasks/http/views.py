@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from urllib.parse import urlencode
 
 from external_tasks import leases, limits
@@ -10,16 +12,29 @@ from external_tasks.config import CleanupDelays
 from external_tasks.http.representation import Collection, Document, Entity, Link, Ref, Timestamp, Value
 from external_tasks.model import Job, Page, Status, Step, StepType
 
-API_ROOT = "/api"
 API_VERSION = "4.0"
+PRODUCT_NAME = "External Tasks"
+# Every href names the API root the request came in on (/api or /ovirt-engine/api): http.endpoint sets it
+# for the time a request takes, from the request itself (Request.api_root).
+_api_root: ContextVar[str] = ContextVar("api_root", default="/api")
+
+
+@contextmanager
+def rooted_at(api_root: str) -> Iterator[None]:
+    """Hrefs made inside the block start with ``api_root``."""
+    token = _api_root.set(api_root)
+    try:
+        yield
+    finally:
+        _api_root.reset(token)
 
 
 def jobs_href() -> str:
-    return f"{API_ROOT}/jobs"
+    return f"{_api_root.get()}/jobs"
 
 
 def job_href(job_id: str) -> str:
-    return f"{API_ROOT}/jobs/{job_id}"
+    return f"{jobs_href()}/{job_id}"
 
 
 def steps_href(job_id: str) -> str:
@@ -167,6 +182,29 @@ def capabilities(cleanup: CleanupDelays, search_terms: Sequence[str]) -> Documen
                     ),
                 ),
             ),
-            href=f"{API_ROOT}/capabilities",
+            href=f"{_api_root.get()}/capabilities",
+        ),
+    )
+
+
+def api(now: int) -> Document:
+    """oVirt's API root: links to what it serves, and what it is (``product_info``)."""
+    root = _api_root.get()
+    major, minor = (int(part) for part in API_VERSION.split("."))
+    version = Entity(
+        fields=(
+            ("build", 0),
+            ("full_version", f"{API_VERSION}.0"),
+            ("major", major),
+            ("minor", minor),
+            ("revision", 0),
+        )
+    )
+    product = Entity(fields=(("name", PRODUCT_NAME), ("vendor", PRODUCT_NAME), ("version", version)))
+    return Document(
+        "api",
+        Entity(
+            fields=(("product_info", product), ("time", Timestamp(now))),
+            links=(Link("capabilities", f"{root}/capabilities"), Link("jobs", jobs_href())),
         ),
     )

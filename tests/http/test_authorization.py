@@ -20,8 +20,11 @@ CHANGE = [
     "POST /jobs/{job}/clear",
     "POST /jobs/{job}/steps",
     "POST /jobs/{job}/steps/{step}/end",
+    "PUT /jobs/{job}",
+    "PUT /jobs/{job}/steps/{step}",
+    "POST /jobs/{job}/heartbeat",
 ]
-ROOTS = {"end": "action", "clear": "action", "steps": "step"}
+ROOTS = {"end": "action", "clear": "action", "steps": "step", "heartbeat": "action"}
 BODIES = {"steps": {"description": "Copy", "type": "executing"}}
 
 
@@ -32,7 +35,7 @@ def _call(api: LocalApi, route: str, caller: str, owner: str) -> tuple[int, str 
     method, path = route.split(" ")
     path = path.format(job=job, step=step)
     last = path.rsplit("/", 1)[1]
-    body = BODIES.get(last, {}) if method == "POST" else None
+    body = {"progress": 10} if method == "PUT" else BODIES.get(last, {}) if method == "POST" else None
     reply = api.send(method, path, body=body, root=ROOTS.get(last, "job"), profile=caller)
     return reply.status, reply.header("x-amzn-ErrorType")
 

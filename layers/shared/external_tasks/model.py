@@ -70,6 +70,11 @@ class Job:
     step_count: int = 0  # top-level steps: the next top-level step's number
     step_total: int = 0  # steps at any depth
     request_digest: str | None = None  # of the request that made it, when it carried an Idempotency-Key
+    # Progress, heartbeats and timeouts (docs/rules.md): percent done, once reported; the lease in seconds,
+    # and when it lapses unless renewed.
+    progress: int | None = None
+    timeout: int | None = None
+    deadline: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +95,7 @@ class Step:
     # listing does not read it.
     child_count: int = 0
     request_digest: str | None = None  # of the request that made it, when it carried an Idempotency-Key
+    progress: int | None = None  # percent done, once reported
 
     @property
     def number(self) -> int:

@@ -9,7 +9,7 @@ from itertools import permutations
 from external_tasks import limits, patterns
 from external_tasks.errors import Invalid, shown
 from external_tasks.model import JobQuery, Status
-from external_tasks.rules import owner_of
+from external_tasks.rules import USER_OWNER_PREFIX, owner_of
 
 SEARCH_TERMS = ("correlation_id", "status", "owner")
 MAX_SEARCH_LENGTH = 1_024
@@ -20,7 +20,7 @@ _TERM = re.compile(r'(?P<name>\w+)[\s+]*=[\s+]*(?:"(?P<quoted>[^"]*)"|(?P<bare>[
 CORRELATION_ID = re.compile(rf"[{limits.CORRELATION_ID_CHARACTERS}]{{1,{limits.MAX_CORRELATION_ID_LENGTH}}}")
 # An owner is an IAM principal's ARN, or a signed-in user (``user/<user name>``): printable ASCII without
 # spaces (and no DynamoDB key of it exceeds 2,048 bytes).
-_OWNER_START = "(?:arn:|user/)"
+_OWNER_START = f"(?:arn:|{re.escape(USER_OWNER_PREFIX)})"
 _OWNER = re.compile(f"{_OWNER_START}[!#-~]*")
 
 

@@ -130,6 +130,8 @@ def step_item(step: Step) -> Item:
         item["closes_as"] = s(step.closes_as)
     if step.request_digest is not None:
         item["request_digest"] = s(step.request_digest)
+    if step.execution is not None:
+        item["execution"] = s(step.execution)
     return item
 
 
@@ -188,4 +190,5 @@ def step_from_item(item: StoredItem) -> Step:
         closes_as=None if closes_as is None else Status(closes_as),
         child_count=_int(item, "child_count") or 0,
         request_digest=_text(item, "request_digest"),
+        execution=_text(item, "execution"),
     )

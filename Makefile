@@ -82,8 +82,9 @@ layer-requirements: .venv/.synced  ## Rewrite layers/shared/requirements.txt fro
 bench: .venv/.synced $(DYNAMODB_LOCAL)  ## Benchmark: round trips, billed units, overhead, cold starts, scaling (JOBS=, PLUGINS=)
 	$(RUN) python -m bench
 
-openapi: .venv/.synced  ## Rewrite openapi/openapi.json from the models
+openapi: .venv/.synced  ## Rewrite openapi/openapi.json and the change events' schemas/events/ from the models
 	$(RUN) python tools/openapi.py
+	$(RUN) python -m tools.event_schemas
 
 clean:  ## Remove build output and installed tools
 	rm -rf .aws-sam .tools .venv .mypy_cache .ruff_cache .pytest_cache

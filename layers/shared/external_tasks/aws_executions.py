@@ -100,10 +100,22 @@ def describe(arn: str) -> Status | None:  # noqa: PLR0911 - one answer per kind
 def ecs_outcome(task: Mapping[str, Any]) -> Status | None:
     """A stopped task's outcome, its task definition read when a container did not exit 0 (only the
     essential containers count)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     outcome = executions.ecs_outcome(task)
     if outcome is not Status.FAILED or "taskDefinitionArn" not in task:
         return outcome
-    return executions.ecs_outcome(task, essential_containers(str(task["taskDefinitionArn"])))
+    try:
+        essential = essential_containers(str(task["taskDefinitionArn"]))
+    except (BotoCoreError, ClientError) as error:
+        if _code(error) in _BUSY:
+            raise  # the event is delivered again
+        observability.logger().warning(
+            "task definition unreadable: every container taken to be essential",
+            extra={"task": task.get("taskArn"), "error": str(error)},
+        )
+        return outcome
+    return executions.ecs_outcome(task, essential)
 
 
 @functools.cache

@@ -34,7 +34,7 @@ ARN_PATTERNS: Mapping[ExecutionKind, str] = {
     ExecutionKind.STATES: _PARTITION_REGION_ACCOUNT.format(service="states")
     + r":execution:[A-Za-z0-9_-]{1,80}:[A-Za-z0-9_-]{1,80}",
     ExecutionKind.CODEBUILD: _PARTITION_REGION_ACCOUNT.format(service="codebuild")
-    + r":build/[A-Za-z0-9][A-Za-z0-9_-]{1,254}:[0-9a-f-]{36}",
+    + r":build/[A-Za-z0-9][A-Za-z0-9_-]{1,254}:[A-Za-z0-9-]{1,64}",
     ExecutionKind.BATCH: _PARTITION_REGION_ACCOUNT.format(service="batch") + r":job/[0-9a-f-]{36}",
     ExecutionKind.ECS: _PARTITION_REGION_ACCOUNT.format(service="ecs")
     + r":task/(?:[A-Za-z0-9_-]{1,255}/)?[0-9a-f-]{32,36}",

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 
-from xtasks_local import credentials, framing, schedules, storage, streams
+from xtasks_local import credentials, framing, local_aws, schedules, storage, streams
 from xtasks_local.gateway import Gateway, HttpRequest, HttpResponse
 from xtasks_local.iam import ADMIN
 from xtasks_local.options import DEFAULT_READ_TIMEOUT, Options, parse_options
@@ -77,6 +77,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except framing.Unreadable as refused:
             self.close_connection = True
             return _json_error(refused.status, refused.message)
+        if self.path.startswith(local_aws.PREFIX):  # the local EventBridge and services (local_aws.py)
+            status, headers, reply = self.server.local_aws.handle(
+                self.command, self.path, dict(self.headers.items()), body
+            )
+            return HttpResponse(status, list(headers.items()), reply)
         request = HttpRequest(
             self.command, self.path, list(self.headers.items()), body, self.client_address[0]
         )
@@ -146,6 +151,7 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True  # a port left in TIME_WAIT by the last run, never one another server holds
     allow_reuse_port = False
     gateway: Gateway  # set by serve, before the first request is accepted
+    local_aws: local_aws.LocalAws  # likewise
 
     def __init__(self, port: int, read_timeout: float) -> None:
         self.read_timeout = read_timeout
@@ -191,6 +197,8 @@ def serve(
         hosts=hosts,
         check_signatures=options.auth == "sigv4",
     )
+    server.local_aws = local_aws.LocalAws(template, options.state_dir, options.region)
+    server.local_aws.configure(f"http://127.0.0.1:{server.server_port}")
     mappings = streams.start(template, TABLE_NAME, endpoint, options.region)
     scheduled = schedules.start(template)
     try:
@@ -257,6 +265,9 @@ def banner(options: Options, local: credentials.LocalCredentials, description: s
         f"  try:         AWS_SHARED_CREDENTIALS_FILE={local.credentials_file} AWS_PROFILE=writer "
         f"awscurl --service execute-api --region {options.region} -X POST "
         f'-H "Content-Type: application/json" -d \'{{"description": "Hello"}}\' {base}/jobs',
+        f"  events:      {options.state_dir / 'events.jsonl'} (change events; `xtasks events` follows it)",
+        f"  deliver:     curl -d @tests/fixtures/aws_events/states-execution-succeeded.json "
+        f"http://127.0.0.1:{options.port}{local_aws.DEFAULT_BUS_PATH}",
     ]
     if options.parameters:
         lines.append(f"  parameters:  {' '.join(f'{k}={v}' for k, v in options.parameters.items())}")

@@ -359,3 +359,14 @@ def test_the_bus_and_the_publishers_bounded_retries_and_dead_letter_queue(templa
         "Action": ["events:PutEvents"],
         "Resource": {"Fn::GetAtt": ["ChangeEventBus", "Arn"]},
     } in statements
+
+
+def test_the_function_answers_its_events_file(template: Template, flaky: Any) -> None:
+    """events/publish_changes.json, for `sam local invoke`: a job added and a step added to it."""
+    fake = flaky()
+    event = json.loads((Path(__file__).parents[2] / "events" / "publish_changes.json").read_text())
+    assert publisher(template)(event, None) == {"batchItemFailures": []}
+    assert [(d["status"], d.get("step_id")) for d in fake.accepted] == [
+        ("started", None),
+        ("started", "c2f1a9e0-5b7d-4c3e-8f21-9d6e4b3a0c52"),
+    ]

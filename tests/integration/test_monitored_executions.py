@@ -431,3 +431,13 @@ def test_failures_are_retried_a_bounded_number_of_times_then_kept(template: Temp
         assert "EventBusName" not in event["Properties"]  # the default bus, where AWS delivers them
         assert event["Properties"]["RetryPolicy"]["MaximumRetryAttempts"] <= 10
         assert event["Properties"]["DeadLetterConfig"] == {"Arn": queue}
+
+
+def test_the_function_answers_its_events_file(json_api: Api, clients: None, template: Template) -> None:
+    """events/monitor_executions.json, for `sam local invoke`: AWS's sample, for an execution in this
+    region that a step is bound to."""
+    event = json.loads((Path(__file__).parents[2] / "events" / "monitor_executions.json").read_text())
+    job_id = json_api.new_job()
+    step_id = _bound(json_api, job_id, _arn_of(event)).data["id"]
+    assert monitor(template)(event, None)["ended"] is True
+    assert json_api.get_step(job_id, step_id).data["status"] == "finished"

@@ -26,10 +26,10 @@ def publish_changes(event: Mapping[str, Any], context: Any = None) -> dict[str, 
     records = event.get("Records", [])
     facts = change_events.facts_shown(records)
     wanted = sorted(change_events.jobs_to_read(records))
-    store = job_store()
-    for job in calls.in_parallel(store.get_job, wanted):
-        if job is not None:
-            facts[job.id] = change_events.facts_of(job)
+    if wanted:
+        for job in calls.in_parallel(job_store().get_job, wanted):
+            if job is not None:
+                facts[job.id] = change_events.facts_of(job)
     events = [found for record in records for found in change_events.events_of(record, facts)]
     not_published = {events[position].record for position in eventbus.publish(events)}
     published = len(events) - sum(1 for e in events if e.record in not_published)

@@ -441,3 +441,17 @@ def test_the_function_answers_its_events_file(json_api: Api, clients: None, temp
     step_id = _bound(json_api, job_id, _arn_of(event)).data["id"]
     assert monitor(template)(event, None)["ended"] is True
     assert json_api.get_step(job_id, step_id).data["status"] == "finished"
+
+
+def test_a_repeated_start_finds_its_step_even_once_the_job_has_ended(
+    json_api: Api, machine: str, states: Any
+) -> None:
+    job_id = json_api.new_job()
+    body = {"description": "Back up", "type": "executing", "execution": {"state_machine": machine}}
+    key = [("Idempotency-Key", "backup-once")]
+    first = json_api.request("POST", f"/jobs/{job_id}/steps", body=body, headers=key)
+    assert json_api.end_job(job_id).status == 200
+    again = json_api.request("POST", f"/jobs/{job_id}/steps", body=body, headers=key)
+    assert again.status == 201
+    assert again.data["id"] == first.data["id"]
+    assert len(states.list_executions(stateMachineArn=machine)["executions"]) == 1

@@ -36,7 +36,11 @@ def add_step(
     and named after the step's id."""
     step_id = jobs.step_id_for(caller, job_id, idempotency_key)
     if execution.state_machine is not None:
-        arn = _start(caller, job_id, step_id, execution.state_machine, execution.input or {})
+        made = _made_before(job_id, step_id) if idempotency_key is not None else None
+        if made is not None and made.execution is not None:
+            arn = made.execution  # a repeated request: its step, and so its execution, exist
+        else:
+            arn = _start(caller, job_id, step_id, execution.state_machine, execution.input or {})
     else:
         assert execution.arn is not None
         arn = execution.arn
@@ -54,6 +58,10 @@ def add_step(
     if outcome is not None and end_bound_step(arn, outcome):
         return jobs.get_step(job_id, step.id)
     return step
+
+
+def _made_before(job_id: str, step_id: str) -> Step | None:
+    return job_store().get_job_and_steps(job_id, [step_id])[1].get(step_id)
 
 
 def _start(caller: Caller, job_id: str, step_id: str, state_machine: str, data: Mapping[str, Any]) -> str:

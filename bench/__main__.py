@@ -41,7 +41,7 @@ from botocore.exceptions import ClientError
 from bench import startup, workload
 from bench.billing import Table
 from bench.meter import Meter
-from external_tasks import rules
+from external_tasks import leases, rules, timeouts
 from external_tasks.config import page_token_key, settings
 from external_tasks.model import Job, Status, Step, StepType
 from external_tasks.store import calls, dynamodb, items
@@ -71,6 +71,12 @@ BUDGETS: dict[str, Any] = {
         "end step": 2,
         "end job": 2,
         "clear job": 2,
+        # Progress and heartbeats: the job's own writes are one conditional write that reads nothing first; a
+        # step's progress reads its job and the step first (a step may read as ended through its job), then
+        # writes the step alone (docs/storage.md).
+        "report job progress": 1,
+        "heartbeat": 1,
+        "report step progress": 2,
     },
     "write_units": {
         "add job": 6,
@@ -80,6 +86,9 @@ BUDGETS: dict[str, Any] = {
         "end step": 6,
         "end job": 6,
         "clear job": 2,
+        "report job progress": 2,
+        "report step progress": 2,
+        "heartbeat": 2,
     },
     "plugin_job_write_units": 200,
     "hottest_partition_share": 0.05,
@@ -210,7 +219,28 @@ SCENARIOS: list[tuple[str, str, str, Any, list[tuple[str, str]], int]] = [
     ("end job", "POST /jobs/{job_id}/end", "/jobs/{job}/end", {"succeeded": True}, [], 1),
     ("clear job", "POST /jobs/{job_id}/clear", "/jobs/{job}/clear", {}, [], 1),
     ("capabilities", "GET /capabilities", "/capabilities", None, [], 0),
+    # Progress, heartbeats and timeouts: on jobs with a timeout (TIMED), as a plug-in that heartbeats has.
+    (
+        "add job with a timeout",
+        "POST /jobs",
+        "/jobs",
+        {"description": "Back up VM db01", "timeout": 300},
+        [("key", "")],
+        0,
+    ),
+    ("report job progress", "PUT /jobs/{job_id}", "/jobs/{job}", {"progress": 40}, [], 1),
+    (
+        "report step progress",
+        "PUT /jobs/{job_id}/steps/{step_id}",
+        "/jobs/{job}/steps/{step}",
+        {"progress": 40},
+        [],
+        1,
+    ),
+    ("heartbeat", "POST /jobs/{job_id}/heartbeat", "/jobs/{job}/heartbeat", {}, [], 1),
 ]
+# The scenarios whose job has a timeout of this many seconds (the others have none).
+TIMED = {"report job progress": 300, "report step progress": 300, "heartbeat": 300}
 
 
 def _scenarios(template: Template) -> list[Scenario]:
@@ -220,9 +250,15 @@ def _scenarios(template: Template) -> list[Scenario]:
     for name, key, path, body, query, steps in SCENARIOS:
 
         def event(
-            key: str = key, path: str = path, body: Any = body, query: Any = query, steps: int = steps
+            key: str = key,
+            path: str = path,
+            body: Any = body,
+            query: Any = query,
+            steps: int = steps,
+            *,
+            timeout: int | None = TIMED.get(name),
         ) -> Any:
-            job, made = _stored_job(store, steps)
+            job, made = _stored_job(store, steps, timeout)
             ids = {"{job}": job.id, "{step}": made[0].id if made else ""}
             text = json.dumps(body)
             for placeholder, value in ids.items():
@@ -236,9 +272,12 @@ def _scenarios(template: Template) -> list[Scenario]:
     return scenarios
 
 
-def _stored_job(store: dynamodb.DynamoDBStore, open_steps: int) -> tuple[Job, list[Step]]:
-    """A started job with ``open_steps`` top-level steps, written directly (BatchWriteItem)."""
-    now = int(time.time() * 1000)
+def _stored_job(
+    store: dynamodb.DynamoDBStore, open_steps: int, timeout: int | None = None, started_ago: int = 0
+) -> tuple[Job, list[Step]]:
+    """A started job with ``open_steps`` top-level steps, written directly (BatchWriteItem); with a
+    ``timeout`` (seconds), started ``started_ago`` seconds ago."""
+    now = int(time.time() * 1000) - started_ago * 1000
     job = Job(
         id=str(uuid.uuid4()),
         description="Back up VM db01",
@@ -251,6 +290,7 @@ def _stored_job(store: dynamodb.DynamoDBStore, open_steps: int) -> tuple[Job, li
         step_count=open_steps,
         step_total=open_steps,
     )
+    job = leases.with_timeout(job, timeout)
     steps = [
         Step(
             id=str(uuid.uuid4()),
@@ -318,6 +358,30 @@ def measure_routes(template: Template, recorder: Recorder, meter: Meter) -> dict
     return results
 
 
+def measure_lease_checks(meter: Meter) -> dict[str, Any]:
+    """What one run of TimeOutJobsFunction costs for each kind of job it finds due: one whose lease lapsed
+    (with 3 open steps), one whose lease was renewed since, one that ended before its deadline."""
+    store = dynamodb.job_store()
+    results: dict[str, Any] = {}
+    lapsed, _ = _stored_job(store, 3, timeout=60, started_ago=61)
+    renewed, _ = _stored_job(store, 0, timeout=60, started_ago=61)
+    store.renew_job(renewed.id, int(time.time() * 1000), None)
+    ended, _ = _stored_job(store, 0, timeout=60, started_ago=61)
+    ended_now = rules.end_job(
+        ended, Status.FINISHED, force=False, now=ended.start_time + 1_000, cleanup=settings().cleanup
+    )
+    assert ended_now is not None
+    store.save_ended_job(ended, ended_now)
+    for name, job in (("lapsed", lapsed), ("renewed", renewed), ("ended", ended)):
+        with meter.measure() as usage:
+            timeouts.settle(store, job, int(time.time() * 1000), settings().cleanup)
+        results[name] = {"round_trips": usage.rounds, "write_units": usage.bill.write_units}
+    stored = store.get_job(lapsed.id)
+    assert stored is not None
+    assert stored.status is Status.UNKNOWN
+    return results
+
+
 def measure_work(template: Template, meter: Meter) -> dict[str, Any]:
     """The plug-in job, the cost of steps on a job with history, and many plug-ins at once."""
     plugin = workload.Plugin(template, OWNER)
@@ -333,6 +397,7 @@ def measure_work(template: Template, meter: Meter) -> dict[str, Any]:
             "ratio": round(max(later[k] / fresh[k] for k in fresh), 2),
         },
         "many_plugins": workload.many_plugins(meter, template, PLUGINS),
+        "lease_checks": measure_lease_checks(meter),
     }
 
 
@@ -464,6 +529,15 @@ def _first_call(operations: list[str], store: dynamodb.DynamoDBStore) -> dict[st
         "PutItem": {
             "method": "put_item",
             "params": {"TableName": table, "Item": {**job, "PK": {"S": f"BENCH#{uuid.uuid4()}"}}},
+        },
+        "UpdateItem": {
+            "method": "update_item",
+            "params": {
+                "TableName": table,
+                "Key": {**job, "PK": {"S": f"BENCH#{uuid.uuid4()}"}},
+                "UpdateExpression": "SET progress = :p",
+                "ExpressionAttributeValues": {":p": {"N": "40"}},
+            },
         },
         "Query": {
             "method": "query",
@@ -600,7 +674,16 @@ def _budgets(report: dict[str, Any]) -> list[dict[str, Any]]:
             plugins["hottest_share"],
         )
     )
-    writes = {"AddJobFunction", "AddStepFunction", "EndStepFunction", "EndJobFunction", "ClearJobFunction"}
+    writes = {
+        "AddJobFunction",
+        "AddStepFunction",
+        "EndStepFunction",
+        "EndJobFunction",
+        "ClearJobFunction",
+        "ReportJobProgressFunction",
+        "ReportStepProgressFunction",
+        "HeartbeatFunction",
+    }
     for name, figures in sorted(report["cold_start"].items()):
         if name in writes:
             checks.append(_check(f"cold start ratio, {name}", BUDGETS["cold_start_ratio"], figures["ratio"]))
@@ -658,6 +741,12 @@ def _print(report: dict[str, Any]) -> None:
         f"{plugins['partition_keys']} "
         f"partition keys; hottest {plugins['hottest_key']}: {plugins['hottest_units']:g} WU, "
         f"{plugins['hottest_share']:.2%}\n"
+    )
+    checks = work["lease_checks"]
+    write(
+        "TimeOutJobsFunction, per job due: "
+        + "; ".join(f"{kind} {c['write_units']:g} WU" for kind, c in checks.items())
+        + "\n"
     )
     write(f"\n{'cold start':<24}{'ms':>8}{'baseline ms':>13}{'ratio':>8}\n")
     for name, figures in sorted(report["cold_start"].items()):

@@ -18,7 +18,15 @@ from external_tasks import limits, paging, patterns, search
 from external_tasks.executions import ExecutionKind
 from external_tasks.http.request import FOLLOW_PATTERN, PAGE_SIZE_PATTERN
 from external_tasks.model import Status, StepType
-from external_tasks.requests import AddJob, AddStep, ClearAction, EndAction
+from external_tasks.requests import (
+    AddJob,
+    AddStep,
+    ClearAction,
+    EndAction,
+    HeartbeatAction,
+    JobProgress,
+    StepProgress,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENT = ROOT / "openapi" / "openapi.json"
@@ -66,7 +74,9 @@ class StepReply(_Reply):
     type: StepType
     job: Ref
     parent_step: Ref | None = Field(default=None, description="absent for a top-level step")
-    progress: int | None = Field(default=None, ge=0, le=100)
+    progress: int | None = Field(
+        default=None, ge=0, le=100, description="percent done: absent until reported, 100 once finished"
+    )
     execution: ExecutionReply | None = Field(default=None, description="the AWS execution that ends it")
 
 
@@ -90,6 +100,20 @@ class JobReply(_Reply):
     last_updated: int = Field(description="epoch milliseconds")
     status: Status
     owner: Ref = Field(description="the owner's IAM principal ARN, as id")
+    progress: int | None = Field(
+        default=None, ge=0, le=100, description="percent done: absent until reported, 100 once finished"
+    )
+    timeout: int | None = Field(
+        default=None,
+        ge=limits.MIN_JOB_TIMEOUT_SECONDS,
+        le=limits.MAX_JOB_TIMEOUT_SECONDS,
+        description="the job's lease in seconds; absent for a job that never times out",
+    )
+    deadline: int | None = Field(
+        default=None,
+        description="epoch milliseconds: the job ends unknown unless a write renews its lease before; "
+        "shown while the job is started and has a timeout",
+    )
     steps: EmbeddedSteps | None = None
 
 
@@ -206,7 +230,15 @@ REPLIES: tuple[type[BaseModel], ...] = (
     Fault,
     ActionFault,
 )
-REQUESTS: tuple[type[BaseModel], ...] = (AddJob, AddStep, EndAction, ClearAction)
+REQUESTS: tuple[type[BaseModel], ...] = (
+    AddJob,
+    AddStep,
+    EndAction,
+    ClearAction,
+    JobProgress,
+    StepProgress,
+    HeartbeatAction,
+)
 
 
 # Any JSON value a body may carry in a member this API does not read: text without control characters, member
@@ -351,6 +383,8 @@ JOB_LINKS = {
         ("ListSteps", "listSteps"),
         ("EndJob", "endJob"),
         ("ClearJob", "clearJob"),
+        ("ReportJobProgress", "reportJobProgress"),
+        ("Heartbeat", "heartbeat"),
     )
 }
 STEP_LINKS = {
@@ -358,7 +392,11 @@ STEP_LINKS = {
         "operationId": operation,
         "parameters": {"job_id": "$response.body#/job/id", "step_id": "$response.body#/id"},
     }
-    for name, operation in (("GetStep", "getStep"), ("EndStep", "endStep"))
+    for name, operation in (
+        ("GetStep", "getStep"),
+        ("EndStep", "endStep"),
+        ("ReportStepProgress", "reportStepProgress"),
+    )
 }
 
 
@@ -425,6 +463,29 @@ def document() -> dict[str, Any]:
                     },
                 ],
                 "responses": {"200": _reply("the job", "JobReply"), **_faults(400, 403, 404, 503)},
+            },
+            "put": {
+                "operationId": "reportJobProgress",
+                "summary": "Report a job's progress (members other than progress are ignored); renews its "
+                "lease",
+                "parameters": [JOB_ID],
+                "requestBody": _body("JobProgress"),
+                "responses": {
+                    "200": _reply("the job", "JobReply"),
+                    **_faults(400, 403, 404, 409, 413, 415, 503, 504),
+                },
+            },
+        },
+        "/jobs/{job_id}/heartbeat": {
+            "post": {
+                "operationId": "heartbeat",
+                "summary": "Renew a job's lease: its deadline moves to now plus its timeout",
+                "parameters": [JOB_ID],
+                "requestBody": _body("HeartbeatAction", required=False),
+                "responses": {
+                    "200": _reply("renewed", "ActionReply"),
+                    **_faults(400, 403, 404, 409, 413, 415, 503, 504, action=True),
+                },
             }
         },
         "/jobs/{job_id}/end": {
@@ -472,7 +533,18 @@ def document() -> dict[str, Any]:
                 "summary": "A step",
                 "parameters": [JOB_ID, STEP_ID],
                 "responses": {"200": _reply("the step", "StepReply"), **_faults(403, 404, 503)},
-            }
+            },
+            "put": {
+                "operationId": "reportStepProgress",
+                "summary": "Report a step's progress (members other than progress are ignored); the job's "
+                "last_updated and deadline stay",
+                "parameters": [JOB_ID, STEP_ID],
+                "requestBody": _body("StepProgress"),
+                "responses": {
+                    "200": _reply("the step", "StepReply"),
+                    **_faults(400, 403, 404, 409, 413, 415, 503, 504),
+                },
+            },
         },
         "/jobs/{job_id}/steps/{step_id}/end": {
             "post": {

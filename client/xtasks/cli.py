@@ -24,6 +24,7 @@ from xtasks.client import Client, execution_body, jobs_query
 from xtasks.enums import StepType
 from xtasks.exits import fail, reported
 from xtasks.output import Output, Printer
+from xtasks.scopes import heartbeats
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -46,10 +47,19 @@ class Settings:
 # -o and -q work before the command and after it (JOB=$(xtasks job add "…" -q)).
 OutputOption = Annotated[Output | None, typer.Option("--output", "-o", help="How results are printed.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only ids.")]
+TimeoutOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="SECONDS",
+        help="End the job unknown unless something renews it within SECONDS (60-604800).",
+    ),
+]
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False)
-job_app = typer.Typer(help="Add, list, show, end and clear jobs.", no_args_is_help=True)
-step_app = typer.Typer(help="Add, list, show and end steps.", no_args_is_help=True)
+job_app = typer.Typer(
+    help="Add, list, show, end and clear jobs; report their progress, send heartbeats.", no_args_is_help=True
+)
+step_app = typer.Typer(help="Add, list, show and end steps; report their progress.", no_args_is_help=True)
 app.add_typer(job_app, name="job")
 app.add_typer(step_app, name="step")
 
@@ -99,6 +109,7 @@ def job_add(
         bool, typer.Option("--no-auto-clear", help="Keep the job until cleared.")
     ] = False,
     correlation_id: Annotated[str | None, typer.Option(help="Correlation id to search it by.")] = None,
+    timeout: TimeoutOption = None,
     output: OutputOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -108,7 +119,9 @@ def job_add(
         headers = {"Idempotency-Key": str(uuid.uuid4())}  # so that a retry cannot add a second job
         if correlation_id:
             headers["Correlation-Id"] = correlation_id
-        body = {"description": description, "auto_cleared": not no_auto_clear}
+        body: dict[str, Any] = {"description": description, "auto_cleared": not no_auto_clear}
+        if timeout is not None:
+            body["timeout"] = validation.timeout(timeout, "--timeout")
         data = _raw(settings, "POST", "/jobs", body=body, headers=headers)
         if data is not None:
             settings.printer.job(data)
@@ -188,6 +201,29 @@ def job_clear(
     settings = _settings(context, output, quiet)
     with reported():
         _act(settings, f"/jobs/{job_id}/clear", {})
+
+
+@job_app.command("progress")
+def job_progress(
+    context: typer.Context, job_id: str, percent: str, output: OutputOption = None, quiet: QuietOption = False
+) -> None:
+    """Report a job's progress (0-100); it renews the job's lease too."""
+    settings = _settings(context, output, quiet)
+    with reported():
+        body = {"progress": validation.progress(percent, "PERCENT")}
+        data = _raw(settings, "PUT", f"/jobs/{job_id}", body=body)
+        if data is not None:
+            settings.printer.job(data)
+
+
+@job_app.command("heartbeat")
+def job_heartbeat(
+    context: typer.Context, job_id: str, output: OutputOption = None, quiet: QuietOption = False
+) -> None:
+    """Renew a job's lease: its deadline moves to now plus its timeout."""
+    settings = _settings(context, output, quiet)
+    with reported():
+        _act(settings, f"/jobs/{job_id}/heartbeat", {})
 
 
 # Steps.
@@ -282,6 +318,24 @@ def _json_object(text: str) -> dict[str, Any]:
     return data
 
 
+@step_app.command("progress")
+def step_progress(
+    context: typer.Context,
+    job_id: str,
+    step_id: str,
+    percent: str,
+    output: OutputOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Report a step's progress (0-100). It does not renew the job's lease: send heartbeats for that."""
+    settings = _settings(context, output, quiet)
+    with reported():
+        body = {"progress": validation.progress(percent, "PERCENT")}
+        data = _raw(settings, "PUT", f"/jobs/{job_id}/steps/{step_id}", body=body)
+        if data is not None:
+            settings.printer.steps([data], one=True)
+
+
 # Watching and running.
 
 
@@ -330,12 +384,15 @@ def run(
     description: Annotated[
         str | None, typer.Option(help="The job's description (default: the command).")
     ] = None,
+    timeout: TimeoutOption = None,
     output: OutputOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Run a command as a job with one executing step: xtasks run --description TEXT -- COMMAND...
 
     The job ends finished when the command exits 0, failed otherwise; xtasks exits with the command's status.
+    With --timeout, heartbeats keep the job alive while the command runs: if xtasks itself dies, the job ends
+    unknown once the timeout has passed.
     """
     settings = _settings(context, output, quiet)
     command = list(context.args)
@@ -343,11 +400,13 @@ def run(
         raise fail("run needs a command after --", 2)
     text = " ".join(command)
     with reported():
+        lease = None if timeout is None else validation.timeout(timeout, "--timeout")
         client = settings.client()
-        job = client.add_job(description or text)
+        job = client.add_job(description or text, timeout=lease)
         step = client.add_step(job.id, text, StepType.EXECUTING)
         if settings.printer.quiet:
             settings.printer.text(job.id)
+        beating = heartbeats(client, job)
         try:
             code = subprocess.run(command, check=False).returncode  # noqa: S603 - the user's own command
         except OSError as error:
@@ -355,6 +414,9 @@ def run(
             code = 127
         except KeyboardInterrupt:
             code = 130
+        finally:
+            if beating is not None:
+                beating.stop()
         client.end_step(job.id, step.id, succeeded=code == 0)
         if code == 0:
             client.end_job(job.id, succeeded=True)  # a failed step has failed the job already

@@ -101,13 +101,17 @@ class Client:
         auto_cleared: bool = True,
         correlation_id: str | None = None,
         idempotency_key: str | None = None,
+        timeout: int | None = None,
     ) -> Job:
         """A new job. Sent with an Idempotency-Key (a fresh one unless given), so that a retry after a lost
-        answer returns the same job instead of adding another."""
+        answer returns the same job instead of adding another. With a ``timeout`` (seconds, 60 to 604800),
+        the job ends unknown unless something renews its lease within it (``heartbeat``)."""
         headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
         if correlation_id:
             headers["Correlation-Id"] = correlation_id
-        body = {"description": description, "auto_cleared": auto_cleared}
+        body: dict[str, Any] = {"description": description, "auto_cleared": auto_cleared}
+        if timeout is not None:
+            body["timeout"] = validation.timeout(timeout)
         return Job.from_json(self.request("POST", "/jobs", body=body, headers=headers).json())
 
     def get_job(self, job_id: str, *, steps: bool = False) -> Job:
@@ -131,6 +135,15 @@ class Client:
 
     def clear_job(self, job_id: str) -> None:
         self.request("POST", f"/jobs/{job_id}/clear", body={})
+
+    def report_job_progress(self, job_id: str, progress: int) -> Job:
+        """The job's progress (0 to 100 percent); it renews the job's lease too."""
+        body = {"progress": validation.progress(progress)}
+        return Job.from_json(self.request("PUT", f"/jobs/{job_id}", body=body).json())
+
+    def heartbeat(self, job_id: str) -> None:
+        """Renew the job's lease: its deadline moves to now plus its timeout."""
+        self.request("POST", f"/jobs/{job_id}/heartbeat", body={})
 
     # Steps.
 
@@ -173,15 +186,22 @@ class Client:
             "POST", f"/jobs/{job_id}/steps/{step_id}/end", body={"succeeded": succeeded, "force": force}
         )
 
+    def report_step_progress(self, job_id: str, step_id: str, progress: int) -> Step:
+        """The step's progress (0 to 100 percent). It does not renew the job's lease."""
+        body = {"progress": validation.progress(progress)}
+        return Step.from_json(self.request("PUT", f"/jobs/{job_id}/steps/{step_id}", body=body).json())
+
     def capabilities(self) -> dict[str, Any]:
         data: dict[str, Any] = self.request("GET", "/capabilities").json()
         return data
 
     # For plug-ins.
 
-    def job(self, description: str, *, auto_cleared: bool = True) -> JobScope:
-        """A job that lives as long as a ``with`` block: finished when it ends, failed when it raises."""
-        return JobScope(self, description, auto_cleared)
+    def job(self, description: str, *, auto_cleared: bool = True, timeout: int | None = None) -> JobScope:
+        """A job that lives as long as a ``with`` block: finished when it ends, failed when it raises. With a
+        ``timeout``, a background thread sends heartbeats while the block runs, so the job ends unknown
+        only if this process dies."""
+        return JobScope(self, description, auto_cleared, timeout)
 
 
 def execution_body(

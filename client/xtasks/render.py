@@ -47,6 +47,27 @@ def _time(value: datetime | None) -> str:
     return "" if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
+_BAR_WIDTH = 10
+
+
+def progress_bar(percent: int | None) -> Text:
+    """``███████░░░  70%``; nothing while no progress was reported."""
+    if percent is None:
+        return Text("")
+    filled = round(max(0, min(percent, 100)) * _BAR_WIDTH / 100)
+    return Text.assemble(("█" * filled, "green"), ("░" * (_BAR_WIDTH - filled), "dim"), f" {percent:>3}%")
+
+
+def deadline(when: datetime | None, now: datetime | None = None) -> str:
+    """``in 2m 05s``, or ``lapsed 12.0s ago``: how long a started job's lease has left."""
+    if when is None:
+        return ""
+    moment = now or datetime.now(UTC)
+    if when >= moment:
+        return f"in {duration(moment, when)}"
+    return f"lapsed {duration(when, moment)} ago"
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     """``drop``: 0 for a column always shown; otherwise the higher, the sooner it is left out of a table too
@@ -97,7 +118,9 @@ JOB_COLUMNS = (
     Column("description"),
     Column("started", drop=2),
     Column("took", drop=1),
-    Column("owner", drop=3),
+    Column("progress", drop=4),
+    Column("deadline", drop=5),
+    Column("owner", drop=6),
 )
 STEP_COLUMNS = (
     Column("id", whole=True),
@@ -106,6 +129,7 @@ STEP_COLUMNS = (
     Column("type", drop=3),
     Column("description"),
     Column("took", drop=1),
+    Column("progress", drop=5),
     Column("parent", drop=4, whole=True),
 )
 
@@ -118,6 +142,8 @@ def jobs_table(jobs: Iterable[Job], now: datetime | None = None) -> FittedTable:
             job.description,
             _time(job.start_time),
             duration(job.start_time, job.end_time, now),
+            progress_bar(job.progress),
+            deadline(job.deadline, now),
             job.owner.rsplit(":", 1)[-1],
         )
         for job in jobs
@@ -134,6 +160,7 @@ def steps_table(steps: Iterable[Step], now: datetime | None = None) -> FittedTab
             str(step.type),
             step.description,
             duration(step.start_time, step.end_time, now),
+            progress_bar(step.progress),
             step.parent_step_id or "",
         )
         for step in steps
@@ -152,22 +179,27 @@ def _step_label(step: Step, now: datetime | None) -> Text:
         (f" {step.type} {duration(step.start_time, step.end_time, now)}", "dim"),
     )
     if step.progress is not None:
-        label.append(f" {step.progress}%", style="bold")
+        label.append(" ")
+        label.append_text(progress_bar(step.progress))
     return label
 
 
 def job_tree(job: Job, steps: Sequence[Step], now: datetime | None = None) -> Tree:
     """The job and its steps nested under their parents, in the order the API lists them (tree order)."""
-    root = Tree(
-        Text.assemble(
-            (job.description, "bold"),
-            " ",
-            ("[", "dim"),
-            status(job.status),
-            ("]", "dim"),
-            (f" {duration(job.start_time, job.end_time, now)}  {job.id}", "dim"),
-        )
+    label = Text.assemble(
+        (job.description, "bold"),
+        " ",
+        ("[", "dim"),
+        status(job.status),
+        ("]", "dim"),
+        (f" {duration(job.start_time, job.end_time, now)}  {job.id}", "dim"),
     )
+    if job.progress is not None:
+        label.append(" ")
+        label.append_text(progress_bar(job.progress))
+    if job.deadline is not None and job.status is Status.STARTED:
+        label.append(f"  deadline {deadline(job.deadline, now)}", style="yellow")
+    root = Tree(label)
     nodes: dict[str, Tree] = {}
     for step in steps:
         parent = nodes.get(step.parent_step_id or "", root)
@@ -197,6 +229,12 @@ def job_details(job: Job, now: datetime | None = None) -> Table:
             ("last updated", _time(job.last_updated)),
             ("auto-cleared", "yes" if job.auto_cleared else "no"),
             ("correlation id", job.correlation_id),
+            ("progress", progress_bar(job.progress)),
+            ("timeout", "" if job.timeout is None else f"{job.timeout}s"),
+            (
+                "deadline",
+                "" if job.deadline is None else f"{_time(job.deadline)} ({deadline(job.deadline, now)})",
+            ),
         ]
     )
 

@@ -85,6 +85,9 @@ class Job:
     correlation_id: str
     end_time: datetime | None = None
     steps: tuple[Step, ...] | None = None  # with follow=steps
+    progress: int | None = None  # percent done, once reported
+    timeout: int | None = None  # its lease in seconds: it ends unknown unless renewed within it
+    deadline: datetime | None = None  # while started, with a timeout: when it ends unless renewed
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Job:
@@ -106,4 +109,7 @@ class Job:
             correlation_id=data.get("correlation_id", ""),
             end_time=_time(data.get("end_time")),
             steps=None if embedded is None else tuple(Step.from_json(s) for s in embedded.get("step", [])),
+            progress=int(data["progress"]) if "progress" in data else None,
+            timeout=int(data["timeout"]) if "timeout" in data else None,
+            deadline=_time(data.get("deadline")),
         )

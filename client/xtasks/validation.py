@@ -23,6 +23,29 @@ def count(value: int | str, name: str) -> int:
     return number
 
 
+MIN_TIMEOUT, MAX_TIMEOUT = 60, 604_800
+
+
+def _whole(value: int | str, name: str, low: int, high: int, unit: str) -> int:
+    try:
+        number = value if isinstance(value, int) else int(str(value).strip())
+    except ValueError:
+        number = None
+    if isinstance(value, bool) or number is None or not low <= number <= high:
+        raise InvalidArgument(f"{name} must be a whole number {unit}from {low} to {high}, not {value!r}")
+    return number
+
+
+def progress(value: int | str, name: str = "progress") -> int:
+    """A percentage: a whole number from 0 to 100."""
+    return _whole(value, name, 0, 100, "")
+
+
+def timeout(value: int | str, name: str = "timeout") -> int:
+    """A job's lease: a whole number of seconds from 60 to 604800 (a week)."""
+    return _whole(value, name, MIN_TIMEOUT, MAX_TIMEOUT, "of seconds ")
+
+
 def seconds(value: float | str, name: str) -> float:
     """A positive number of seconds."""
     try:

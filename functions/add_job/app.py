@@ -14,5 +14,6 @@ def handler(request: Request) -> Reply:
         body.auto_cleared,
         request.correlation_id,
         idempotency_key=request.idempotency_key,
+        timeout=body.timeout,
     )
     return Reply.created(views.job(job), views.job_href(job.id))

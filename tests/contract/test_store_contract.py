@@ -13,7 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from external_tasks import rules
+from external_tasks import leases, rules
 from external_tasks.config import CleanupDelays
 from external_tasks.model import Caller, Job, JobQuery, Status, Step, StepType
 from external_tasks.store import Changed, JobPosition, JobStore
@@ -547,3 +547,127 @@ def test_a_binding_is_in_no_index_and_expires(dynamodb_store: DynamoDBStore) -> 
         "Item"
     ]
     assert int(item["expires_at"]["N"]) * 1000 > step.start_time + 365 * 24 * 3600 * 1000
+
+
+# Progress, heartbeats and timeouts.
+
+
+def _timed(store: JobStore, start: int = 1_000, timeout: int = 60, owner: Caller = OWNER) -> Job:
+    job = Job(
+        id=str(uuid.uuid4()),
+        description="timed",
+        owner=owner.principal,
+        status=Status.STARTED,
+        start_time=start,
+        last_updated=start,
+        auto_cleared=True,
+        correlation_id="c",
+        timeout=timeout,
+        deadline=start + timeout * 1000,
+    )
+    assert store.add_job(job) == job
+    return job
+
+
+def test_a_renewal_moves_the_deadline_and_progress_of_a_started_job_alone(store: JobStore) -> None:
+    timed, untimed = _timed(store), _job(store)
+    renewed = store.renew_job(timed.id, 5_000, OWNER.principal, 40)
+    assert renewed == replace(timed, last_updated=5_000, deadline=65_000, progress=40)
+    assert store.get_job(timed.id) == renewed
+    assert store.renew_job(timed.id, 6_000, None) == replace(renewed, last_updated=6_000, deadline=66_000)
+    plain = store.renew_job(untimed.id, 7_000, OWNER.principal)
+    assert plain == replace(untimed, last_updated=7_000)
+    assert store.get_job(untimed.id) == plain
+
+
+def test_a_renewal_is_refused_to_others_and_on_ended_or_unknown_jobs(store: JobStore) -> None:
+    job = _timed(store)
+    with pytest.raises(Changed) as changed:
+        store.renew_job(job.id, 5_000, OTHER.principal, 10)
+    assert changed.value.job == job
+    ended = _end_job(store, job, Status.FINISHED, 6_000)
+    with pytest.raises(Changed) as changed:
+        store.renew_job(job.id, 7_000, OWNER.principal)
+    assert changed.value.job == ended
+    with pytest.raises(Changed) as changed:
+        store.renew_job(str(uuid.uuid4()), 7_000, None)
+    assert changed.value.job is None
+    assert store.get_job(job.id) == ended
+
+
+def test_a_steps_progress_writes_the_step_alone_while_it_is_started(store: JobStore) -> None:
+    job = _timed(store)
+    after_add, step = _step(store, job)
+    written = store.save_step_progress(job.id, step.id, 55)
+    assert written == replace(step, progress=55)
+    stored_job, steps = store.get_job_and_steps(job.id, [step.id])
+    assert stored_job == after_add
+    assert steps[step.id] == written
+    _, listed, _ = store.list_steps(job.id, 10, None)
+    assert [s.progress for s in listed] == [55]
+    ended = rules.end_step(after_add, written, Status.FAILED, force=False, now=3_000, cleanup=CLEANUP)
+    assert ended is not None
+    store.save_ended_step(after_add, ended[0], written, ended[1])
+    with pytest.raises(Changed):
+        store.save_step_progress(job.id, step.id, 60)
+    with pytest.raises(Changed):
+        store.save_step_progress(job.id, str(uuid.uuid4()), 60)
+    assert store.get_job_and_steps(job.id, [step.id])[1][step.id].progress == 55
+
+
+def test_adding_and_ending_a_step_move_the_deadline_they_are_given(store: JobStore) -> None:
+    job = _timed(store)
+    changed, step = rules.add_step(
+        job, None, step_id=str(uuid.uuid4()), description="s", step_type=StepType.EXECUTING, now=10_000
+    )
+    store.add_step(job, replace(changed, deadline=70_000), step, None)
+    added = store.get_job(job.id)
+    assert added is not None
+    assert added.deadline == 70_000
+    ended = rules.end_step(added, step, Status.FINISHED, force=False, now=20_000, cleanup=CLEANUP)
+    assert ended is not None
+    store.save_ended_step(added, replace(ended[0], deadline=80_000), step, ended[1])
+    stored = store.get_job(job.id)
+    assert stored is not None
+    assert stored.deadline == 80_000
+
+
+def test_only_due_leases_are_checked_and_a_lapse_ends_the_job_once(store: JobStore) -> None:
+    due, later = _timed(store, timeout=60), _timed(store, timeout=600)
+    _job(store)  # no timeout: never checked
+    assert store.jobs_to_check(60_999, 100) == []
+    assert store.jobs_to_check(61_000, 100) == [due]
+    lapsed = leases.lapse(due, CLEANUP)
+    store.save_lapsed_job(due, lapsed)
+    stored = store.get_job(due.id)
+    assert stored is not None
+    assert (stored.status, stored.end_time, stored.closure) == (Status.UNKNOWN, 61_000, lapsed.closure)
+    assert store.jobs_to_check(61_000, 100) == []
+    with pytest.raises(Changed):
+        store.save_lapsed_job(due, lapsed)
+    assert [job.id for job in store.jobs_to_check(601_000, 100)] == [later.id]
+
+
+def test_a_renewal_since_the_read_wins_over_the_lapse(store: JobStore) -> None:
+    job = _timed(store)
+    (read,) = store.jobs_to_check(61_000, 100)
+    renewed = store.renew_job(job.id, 61_500, None)
+    with pytest.raises(Changed) as changed:
+        store.save_lapsed_job(read, leases.lapse(read, CLEANUP))
+    assert changed.value.job == renewed
+    assert store.jobs_to_check(61_500, 100) == [renewed]
+    store.move_lease_check(renewed)
+    assert store.jobs_to_check(121_000, 100) == []
+    assert store.jobs_to_check(121_500, 100) == [renewed]
+
+
+def test_the_check_of_an_ended_job_is_dropped_and_a_started_ones_kept(store: JobStore) -> None:
+    started, ended = _timed(store), _timed(store)
+    _end_job(store, ended, Status.FINISHED, 2_000)
+    with pytest.raises(Changed):
+        store.drop_lease_check(started.id)
+    store.drop_lease_check(ended.id)
+    assert [job.id for job in store.jobs_to_check(61_000, 100)] == [started.id]
+    _end_job(store, started, Status.FAILED, 3_000)
+    with pytest.raises(Changed):
+        store.move_lease_check(started)

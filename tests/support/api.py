@@ -138,6 +138,16 @@ class Api:
         caller = fields.pop("caller", "default")
         return self.request("POST", f"/jobs/{job_id}/steps/{step_id}/end", body=fields, caller=caller)
 
+    def report_progress(
+        self, job_id: str, step_id: str | None = None, progress: Any = 40, **kw: Any
+    ) -> Response:
+        path = f"/jobs/{job_id}" if step_id is None else f"/jobs/{job_id}/steps/{step_id}"
+        caller = kw.pop("caller", "default")
+        return self.request("PUT", path, body={"progress": progress, **kw}, caller=caller)
+
+    def heartbeat(self, job_id: str, **kwargs: Any) -> Response:
+        return self.request("POST", f"/jobs/{job_id}/heartbeat", body={}, **kwargs)
+
     # Shortcuts for tests that need a job or step as a given.
 
     def new_job(self, description: str = "Back up VM db01", **fields: Any) -> str:
@@ -155,6 +165,6 @@ class Api:
 
 def _root(path: str) -> str:
     """The XML element a route's body comes in."""
-    if path.endswith(("/end", "/clear")):
+    if path.endswith(("/end", "/clear", "/heartbeat")):
         return "action"
-    return "step" if path.endswith("/steps") else "job"
+    return "step" if path.endswith(("/steps", "{step_id}")) else "job"

@@ -12,8 +12,8 @@ from typing import Any
 from xml.etree import ElementTree
 
 BOOLEANS = {"auto_cleared", "external", "succeeded", "force", "auto_cleared_default"}
-INTEGERS = {"number", "progress"}
-TIMES = {"start_time", "end_time", "last_updated"}
+INTEGERS = {"number", "progress", "timeout"}
+TIMES = {"start_time", "end_time", "last_updated", "deadline"}
 COLLECTIONS = {"jobs": "job", "steps": "step"}
 
 

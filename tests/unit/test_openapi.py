@@ -68,6 +68,26 @@ def test_jobs_and_steps_as_rendered_conform() -> None:
         assert bound.execution.arn == arn
 
 
+def test_progress_timeouts_and_deadlines_as_rendered_conform() -> None:
+    timed = Job(
+        id="1a2b3c4d-0000-4000-8000-000000000004",
+        description="Long copy",
+        owner=JOB.owner,
+        status=Status.STARTED,
+        start_time=1_000,
+        last_updated=2_000,
+        auto_cleared=True,
+        correlation_id="copy",
+        progress=40,
+        timeout=300,
+        deadline=302_000,
+    )
+    job = openapi.JobReply.model_validate_json(to_json(views.job(timed)))
+    assert (job.progress, job.timeout, job.deadline) == (40, 300, 302_000)
+    step = openapi.StepReply.model_validate_json(to_json(views.step(replace(STEP, progress=7))))
+    assert step.progress == 7
+
+
 def test_listings_as_rendered_conform_with_and_without_a_next_page() -> None:
     for token in (None, "abc.def"):
         jobs = openapi.JobList.model_validate_json(to_json(views.jobs(Page((JOB,), token), {"max": "1"})))

@@ -24,7 +24,7 @@ from external_tasks import paging, patterns
 from external_tasks.errors import Invalid
 from external_tasks.http import bodies
 from external_tasks.http.request import Request
-from external_tasks.requests import AddJob, AddStep, Body, ClearAction, EndAction
+from external_tasks.requests import AddJob, AddStep, Body, ClearAction, EndAction, JobProgress, StepProgress
 from external_tasks.rules import outcome_of
 from external_tasks.search import status_named
 from tools import openapi
@@ -287,4 +287,43 @@ def test_every_page_token_the_service_makes_is_one_the_document_allows() -> None
     assert all(valid.is_valid(token) for token in tokens)
     assert not any(
         valid.is_valid(text) for text in ["", ".", "abc", f"{tokens[0]}.x", tokens[0][:-1], "a b.c"]
+    )
+
+
+def _numbers(low: int, high: int) -> list[Any]:
+    """Whole numbers around and inside ``low``..``high``, as JSON numbers and as strings, with leading zeros,
+    white space and other characters around them, and values of other types."""
+    edges = [low - 1, low, low + 1, high - 1, high, high + 1, 0, -1, 10 * high, 10**30]
+    values: list[Any] = [*edges, *(str(n) for n in range(max(0, low - 200), min(high + 200, low + 2_000)))]
+    values += [str(n) for n in range(max(0, high - 2_000), high + 200)]
+    values += [f"00{n}" for n in edges if n >= 0] + [
+        f"+{low}",
+        f"{low}.0",
+        float(low),
+        f"{low}e0",
+        True,
+        None,
+    ]
+    values += [[], {}, *around([str(low), str(high)])]
+    return values
+
+
+def test_timeouts_the_document_allows_are_those_the_service_accepts() -> None:
+    valid = component("AddJob")
+    assert_agree(
+        _numbers(60, 604_800),
+        lambda value: valid.is_valid({"description": "x", "timeout": value}),
+        lambda value: body_accepted(AddJob, "job", {"description": "x", "timeout": value}),
+    )
+
+
+@pytest.mark.parametrize(("model", "root"), [(JobProgress, "job"), (StepProgress, "step")])
+def test_progress_values_the_document_allows_are_those_the_service_accepts(
+    model: type[Body], root: str
+) -> None:
+    valid = component(model.__name__)
+    assert_agree(
+        _numbers(0, 100),
+        lambda value: valid.is_valid({"progress": value}),
+        lambda value: body_accepted(model, root, {"progress": value}),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -23,6 +24,9 @@ SPEC_ROUTES = {
     ("GET", "/jobs/{job_id}/steps/{step_id}"),
     ("POST", "/jobs/{job_id}/steps/{step_id}/end"),
     ("GET", "/capabilities"),
+    ("PUT", "/jobs/{job_id}"),
+    ("PUT", "/jobs/{job_id}/steps/{step_id}"),
+    ("POST", "/jobs/{job_id}/heartbeat"),
 }
 WRITE_ACTIONS = {
     "PutItem",
@@ -65,7 +69,7 @@ def test_one_function_per_operation_on_exactly_the_spec_paths(t: Template) -> No
     for name, resource in functions.items():
         if name != "MonitorExecutionsFunction":  # one rule for each of the four services
             assert len(resource["Properties"]["Events"]) == 1
-    assert len(t.routes) == 10
+    assert len(t.routes) == len(SPEC_ROUTES)
     assert {(route.method, route.path) for route in t.routes} == SPEC_ROUTES
 
 
@@ -165,7 +169,7 @@ def test_a_job_is_in_every_listing_index_and_no_other(t: Template) -> None:
         "0f8fad5b-d9cb-469f-a165-70867728950e", "d", "arn:aws:iam::1:role/r", Status.STARTED, 1, 1, True, "c"
     )
     listed = {entry.index for entry in listing.listings(job)}
-    assert listed == set(_indexes(t)) - {STEPS_IN_TREE_ORDER, listing.EXPIRY_INDEX}
+    assert listed == set(_indexes(t)) - {STEPS_IN_TREE_ORDER, listing.EXPIRY_INDEX, listing.LEASE_INDEX}
 
 
 def test_no_index_holds_an_attribute_that_moves_without_changing_a_listing(t: Template) -> None:
@@ -190,6 +194,39 @@ def test_expired_jobs_are_deleted_every_minute_through_a_sparse_sharded_index(t:
     assert event["Type"] == "ScheduleV2"
     assert event["Properties"]["ScheduleExpression"] == "rate(1 minute)"
     assert _dynamodb_actions(t.resources["ExpireJobsFunction"]) == {"dynamodb:Query", "dynamodb:DeleteItem"}
+
+
+def test_lapsed_jobs_are_found_every_minute_through_a_sparse_sharded_index_heartbeats_never_touch(
+    t: Template,
+) -> None:
+    """Timeouts: the index is keyed on when to look at a lease (check_at), never on the deadline that every
+    heartbeat moves, so that a heartbeat stays one write of one item; only the scheduled function moves it."""
+    index = _indexes(t)[listing.LEASE_INDEX]
+    assert index["KeySchema"] == [
+        {"AttributeName": listing.LEASE_ATTRIBUTE, "KeyType": "HASH"},
+        {"AttributeName": listing.LEASE_CHECK_AT, "KeyType": "RANGE"},
+    ]
+    assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    assert len({listing.lease_key(shard) for shard in range(listing.SHARDS)}) >= 8
+    function = t.resources["TimeOutJobsFunction"]["Properties"]
+    (event,) = function["Events"].values()
+    assert event["Type"] == "ScheduleV2"
+    assert event["Properties"]["ScheduleExpression"] == "rate(1 minute)"
+    assert _dynamodb_actions(t.resources["TimeOutJobsFunction"]) == {
+        "dynamodb:Query",
+        "dynamodb:BatchGetItem",
+        "dynamodb:UpdateItem",
+    }
+
+
+def test_jobs_get_a_default_timeout_from_a_parameter_that_is_off_by_default(t: Template) -> None:
+    parameter = t.document["Parameters"]["DefaultJobTimeoutSeconds"]
+    assert parameter["Default"] == "0"
+    pattern = re.compile(parameter["AllowedPattern"])
+    accepted = [str(n) for n in range(0, 700_000) if pattern.fullmatch(str(n))]
+    assert accepted == ["0", *(str(n) for n in range(60, 604_801))]
+    environment = t.function_globals["Environment"]["Variables"]
+    assert environment["DEFAULT_JOB_TIMEOUT_SECONDS"] == {"Ref": "DefaultJobTimeoutSeconds"}
 
 
 def test_steps_are_read_in_tree_order_through_a_local_index_holding_what_a_listing_shows(t: Template) -> None:
@@ -246,12 +283,13 @@ def _invoke_resources(t: Template, policy: str) -> list[str]:
     return resources
 
 
-def test_readers_may_only_get_and_writers_may_also_post(t: Template) -> None:
-    """Rule 7: reading needs the reader permission, creating and ending the writer permission."""
+def test_readers_may_only_get_and_writers_may_also_post_and_put(t: Template) -> None:
+    """Rule 7: reading needs the reader permission, creating, ending and reporting progress the writer
+    permission."""
     reader = _invoke_resources(t, "ReaderPolicy")
     writer = _invoke_resources(t, "WriterPolicy")
     assert [r.rsplit("/api/", 1)[1] for r in reader] == ["GET/*"]
-    assert sorted(r.rsplit("/api/", 1)[1] for r in writer) == ["GET/*", "POST/*"]
+    assert sorted(r.rsplit("/api/", 1)[1] for r in writer) == ["GET/*", "POST/*", "PUT/*"]
     role = _properties(t, "ExternalTasksRole")
     assert role["ManagedPolicyArns"] == [{"Ref": "WriterPolicy"}]
 

@@ -6,6 +6,8 @@ import functools
 import os
 from dataclasses import dataclass
 
+from external_tasks import limits
+
 
 @dataclass(frozen=True, slots=True)
 class CleanupDelays:
@@ -52,6 +54,21 @@ def settings() -> Settings:
 
 def _arns(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(arn.strip() for arn in text.split(",") if arn.strip()))
+
+
+@functools.cache
+def default_job_timeout() -> int | None:
+    """DefaultJobTimeoutSeconds: the timeout of jobs added without one; None (0 in the template) for none."""
+    raw = os.environ.get("DEFAULT_JOB_TIMEOUT_SECONDS", "").strip() or "0"
+    seconds = int(raw)
+    if seconds == 0:
+        return None
+    if not limits.MIN_JOB_TIMEOUT_SECONDS <= seconds <= limits.MAX_JOB_TIMEOUT_SECONDS:
+        raise ValueError(
+            f"DEFAULT_JOB_TIMEOUT_SECONDS must be 0 or {limits.MIN_JOB_TIMEOUT_SECONDS} to "
+            f"{limits.MAX_JOB_TIMEOUT_SECONDS}, not {raw}"
+        )
+    return seconds
 
 
 @functools.cache

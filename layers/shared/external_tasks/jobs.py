@@ -9,8 +9,8 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 
-from external_tasks import clock, idempotency, limits, observability, rules
-from external_tasks.config import settings
+from external_tasks import clock, idempotency, leases, limits, observability, rules
+from external_tasks.config import default_job_timeout, settings
 from external_tasks.errors import Conflict, Invalid, Unavailable
 from external_tasks.listings import job_bytes, page_of_jobs, page_of_steps, steps_fitting, with_chain
 from external_tasks.model import Caller, Job, JobQuery, Page, Status, Step, StepType
@@ -50,8 +50,10 @@ def add_job(
     correlation_id: str,
     *,
     idempotency_key: str | None = None,
+    timeout: int | None = None,
 ) -> Job:
-    """A new job; with an idempotency key, the job the first request with that key made."""
+    """A new job; with an idempotency key, the job the first request with that key made. Without a
+    ``timeout``, the deployment's default one (none unless DefaultJobTimeoutSeconds is set)."""
     now = clock.now_ms()
     job = Job(
         id=str(uuid.uuid4()),
@@ -63,8 +65,11 @@ def add_job(
         auto_cleared=auto_cleared,
         correlation_id=correlation_id,
     )
+    job = leases.with_timeout(job, default_job_timeout() if timeout is None else timeout)
     if idempotency_key is not None:
-        request = {"description": description, "auto_cleared": auto_cleared}
+        request: dict[str, object] = {"description": description, "auto_cleared": auto_cleared}
+        if timeout is not None:
+            request["timeout"] = timeout
         job = replace(
             job,
             id=idempotency.keyed_id(caller.principal, idempotency_key, "job"),
@@ -222,6 +227,7 @@ def add_step(
             step_type=step_type,
             now=now,
         )
+        changed_job = leases.renewed(changed_job, now)
         step = replace(step, request_digest=digest, execution=execution)
         try:
             store.add_step(job, changed_job, step, parent)
@@ -260,7 +266,7 @@ def end_step(caller: Caller, job_id: str, step_id: str, outcome: Status, force: 
             return False
         changed_job, ended = change
         try:
-            store.save_ended_step(job, changed_job, step, ended)
+            store.save_ended_step(job, leases.renewed(changed_job, now), step, ended)
         except Changed:
             ancestors = step.ancestors
             continue

@@ -17,6 +17,10 @@ MAX_STEP_DEPTH = 10
 # follow=steps embeds at most this many steps, and only while they fit in one reply (reply_bytes_bound); a
 # larger job is listed a page at a time.
 MAX_FOLLOWED_STEPS = 1_000
+# A job's lease (timeout), in seconds: a minute to a week. Progress is a percentage.
+MIN_JOB_TIMEOUT_SECONDS = 60
+MAX_JOB_TIMEOUT_SECONDS = 604_800
+MAX_PROGRESS = 100
 
 # Lambda delivers a synchronous reply of at most 6 MB: 6,291,556 bytes of the JSON its runtime makes of what
 # the handler returns (status, headers, and the body as one JSON string), or API Gateway answers 502.

@@ -70,6 +70,11 @@ class Job:
     step_count: int = 0  # top-level steps: the next top-level step's number
     step_total: int = 0  # steps at any depth
     request_digest: str | None = None  # of the request that made it, when it carried an Idempotency-Key
+    # Progress, heartbeats and timeouts (docs/rules.md): percent done, once reported; the lease in seconds,
+    # and when it lapses unless renewed.
+    progress: int | None = None
+    timeout: int | None = None
+    deadline: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +96,7 @@ class Step:
     child_count: int = 0
     request_digest: str | None = None  # of the request that made it, when it carried an Idempotency-Key
     execution: str | None = None  # the ARN of the AWS execution that ends it (executions.py)
+    progress: int | None = None  # percent done, once reported
 
     @property
     def number(self) -> int:

@@ -44,6 +44,9 @@ class _Pending(threading.local):
 
 
 _pending = _Pending()
+# Powertools keeps one metric set for every Metrics instance: requests served at once (the local server, the
+# benchmark's plug-ins) must not flush the set while another thread fills it.
+_flushing = threading.Lock()
 
 
 def count(event: str, times: int = 1) -> None:
@@ -57,7 +60,8 @@ def flush_metrics() -> None:
     from aws_lambda_powertools.metrics import MetricUnit
 
     recorder = metrics()
-    for event in _pending.events:
-        recorder.add_metric(name=event, unit=MetricUnit.Count, value=1)
-    _pending.events.clear()
-    recorder.flush_metrics()
+    with _flushing:
+        for event in _pending.events:
+            recorder.add_metric(name=event, unit=MetricUnit.Count, value=1)
+        _pending.events.clear()
+        recorder.flush_metrics()

@@ -71,6 +71,39 @@ def _uuid(value: Any) -> str:
     return value.strip().lower()
 
 
+def _whole_number(low: int, high: int, unit: str) -> BeforeValidator:
+    """An integer from ``low`` to ``high``: a JSON integer, or its digits as oVirt and XML send them."""
+
+    def parse(value: Any) -> int:
+        number: int | None = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, float) and value.is_integer():  # 40.0: an integer, as JSON Schema counts
+            number = int(value)
+        elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+            digits = value.strip().lstrip("0") or "0"
+            number = int(digits) if len(digits) <= len(str(high)) else high + 1
+        if number is None or not low <= number <= high:
+            raise PydanticCustomError(
+                "range",
+                "must be a whole number of {unit} from {low} to {high}, not {value}",
+                {"unit": unit, "low": low, "high": high, "value": shown(value)},
+            )
+        return number
+
+    return BeforeValidator(parse)
+
+
+def _number_schema(low: int, high: int, digits: str) -> dict[str, Any]:
+    """``digits``: a pattern of the numbers from ``low`` to ``high`` written without leading zeros."""
+    return {
+        "anyOf": [
+            {"type": "integer", "minimum": low, "maximum": high},
+            {"type": "string", "pattern": patterns.padded(f"0*(?:{digits})", _SPACE)},
+        ]
+    }
+
+
 def _legacy_status(value: Any) -> Any:
     """oVirt 3.x sends ``<status><state>finished</state></status>`` or ``<status>finished</status>``."""
     if isinstance(value, dict):
@@ -168,11 +201,52 @@ def _message(problem: Any) -> str:
     return message[0].lower() + message[1:]
 
 
+type Timeout = Annotated[
+    int,
+    _whole_number(limits.MIN_JOB_TIMEOUT_SECONDS, limits.MAX_JOB_TIMEOUT_SECONDS, "seconds"),
+    WithJsonSchema(
+        {
+            "description": "the job's lease in seconds: it ends unknown unless a write renews it in time",
+            **_number_schema(
+                limits.MIN_JOB_TIMEOUT_SECONDS,
+                limits.MAX_JOB_TIMEOUT_SECONDS,
+                # 60-99, 100-99999, 100000-599999, 600000-603999, 604000-604799, 604800
+                "[6-9][0-9]|[1-9][0-9]{2,4}|[1-5][0-9]{5}|60[0-3][0-9]{3}|604[0-7][0-9]{2}|604800",
+            ),
+        }
+    ),
+]
+type Progress = Annotated[
+    int,
+    _whole_number(0, limits.MAX_PROGRESS, "percent"),
+    WithJsonSchema(
+        {"description": "percent done", **_number_schema(0, limits.MAX_PROGRESS, "[0-9]|[1-9][0-9]|100")}
+    ),
+]
+
+
 class AddJob(Body):
     entity, verb = "Job", "add"
 
     description: Description
     auto_cleared: Flag = True
+    timeout: Timeout | None = None
+
+
+class JobProgress(Body):
+    entity, verb = "Job", "update"
+
+    progress: Progress
+
+
+class StepProgress(Body):
+    entity, verb = "Step", "update"
+
+    progress: Progress
+
+
+class HeartbeatAction(Body):
+    entity, verb = "Action", "heartbeat"
 
 
 class ParentStep(Body):

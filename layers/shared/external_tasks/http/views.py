@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
 
-from external_tasks import executions, limits
+from external_tasks import executions, leases, limits
 from external_tasks.config import CleanupDelays
 from external_tasks.executions import ExecutionKind
 from external_tasks.http.representation import Collection, Document, Entity, Link, Ref, Timestamp, Value
@@ -38,15 +38,18 @@ def _job(job: Job, steps: Sequence[Step] | None = None) -> Entity:
         ("auto_cleared", job.auto_cleared),
         ("correlation_id", job.correlation_id),
     ]
+    if job.deadline is not None and job.status is Status.STARTED:
+        fields.append(("deadline", Timestamp(job.deadline)))
     if job.end_time is not None:
         fields.append(("end_time", Timestamp(job.end_time)))
-    fields += [
-        ("external", True),
-        ("last_updated", Timestamp(job.last_updated)),
-        ("start_time", Timestamp(job.start_time)),
-        ("status", str(job.status)),
-        ("owner", Ref(job.owner)),
-    ]
+    fields += [("external", True), ("last_updated", Timestamp(job.last_updated))]
+    progress = leases.finished_progress(job.progress, job.status)
+    if progress is not None:
+        fields.append(("progress", progress))
+    fields += [("start_time", Timestamp(job.start_time)), ("status", str(job.status))]
+    if job.timeout is not None:
+        fields.append(("timeout", job.timeout))
+    fields.append(("owner", Ref(job.owner)))
     if steps is not None:
         fields.append(("steps", Collection("step", tuple(_step(step) for step in steps))))
     return Entity(
@@ -63,9 +66,11 @@ def _step(step: Step) -> Entity:
     fields: list[tuple[str, Value]] = [("description", step.description)]
     if step.end_time is not None:
         fields.append(("end_time", Timestamp(step.end_time)))
+    fields += [("external", True), ("number", step.number)]
+    progress = leases.finished_progress(step.progress, step.status)
+    if progress is not None:
+        fields.append(("progress", progress))
     fields += [
-        ("external", True),
-        ("number", step.number),
         ("start_time", Timestamp(step.start_time)),
         ("status", str(step.status)),
         ("type", str(step.type)),

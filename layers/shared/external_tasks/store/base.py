@@ -117,3 +117,34 @@ class JobStore(Protocol):
     def delete_steps(self, job_id: str) -> int:
         """Delete the steps of a job that is gone; how many there were."""
         ...
+
+    # Progress, heartbeats and timeouts (leases.py): each a conditional write of one item.
+
+    def renew_job(self, job_id: str, now: int, owner: str | None, progress: int | None = None) -> Job:
+        """If the job is started (and, unless ``owner`` is None, owned by ``owner``): ``progress`` when given,
+        ``last_updated`` at ``now`` and, for a job with a timeout, its deadline at ``now`` plus the timeout,
+        without reading it first. The job as written; ``Changed`` with the job as it is (None: no such job)
+        when the condition failed."""
+        ...
+
+    def save_step_progress(self, job_id: str, step_id: str, progress: int) -> Step:
+        """The step's progress, if the step is still started in storage: the step as written; ``Changed``
+        with the step as it is otherwise."""
+        ...
+
+    def jobs_to_check(self, now: int, most: int) -> list[Job]:
+        """Jobs with a timeout whose lease is due to be looked at by ``now``: up to ``most`` a shard."""
+        ...
+
+    def save_lapsed_job(self, before: Job, after: Job) -> None:
+        """``save_ended_job``'s end of a lapsed job, if it is still started and its deadline still
+        ``before``'s (a heartbeat since wins); its lease no longer looked at."""
+        ...
+
+    def move_lease_check(self, job: Job) -> None:
+        """Look at the job's lease again at its deadline as read, if the job is still started."""
+        ...
+
+    def drop_lease_check(self, job_id: str) -> None:
+        """Look no more at the lease of a job that has ended."""
+        ...

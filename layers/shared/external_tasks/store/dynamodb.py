@@ -182,18 +182,7 @@ class DynamoDBStore:
         return job
 
     def save_ended_job(self, before: Job, after: Job) -> None:
-        assert after.closure is not None
-        assert after.end_time is not None
-        update = Update()
-        update.set("job_status", s(after.status))
-        update.set_all(items.listing_keys(after, listing.status_listings(after)))
-        update.set("end_time", n(after.end_time))
-        update.set("last_updated", n(after.last_updated))
-        update.set("steps_end_as", s(after.closure.status))
-        update.set("auto_cleared", {"BOOL": after.auto_cleared})
-        update.set_expiry(after.id, after.gone_at)
-        update.require("job_status", "=", s(Status.STARTED))
-        update.require("auto_cleared", "=", {"BOOL": before.auto_cleared})  # a clear since read: decide again
+        update = _ended_job_update(before, after)
         write(
             lambda: self.client.update_item(
                 TableName=self.table_name, Key=items.job_key(after.id), **update.arguments()
@@ -226,6 +215,7 @@ class DynamoDBStore:
         ]
         job_update = Update()
         job_update.set("last_updated", n(changed_job.last_updated))
+        _set_deadline(job_update, job, changed_job)
         job_update.add("step_total", 1)
         job_update.require("job_status", "=", s(Status.STARTED))
         job_update.require("step_total", "<", n(limits.MAX_STEPS_PER_JOB))
@@ -283,6 +273,7 @@ class DynamoDBStore:
 
         job_update = Update()
         job_update.set("last_updated", n(changed_job.last_updated))
+        _set_deadline(job_update, job, changed_job)
         if changed_job.status is not job.status:
             assert changed_job.end_time is not None
             assert changed_job.closure is not None
@@ -357,6 +348,96 @@ class DynamoDBStore:
                 return deleted
             query["ExclusiveStartKey"] = last
 
+    # Progress, heartbeats and timeouts.
+
+    def renew_job(self, job_id: str, now: int, owner: str | None, progress: int | None = None) -> Job:
+        update = Update()
+        update.set("last_updated", n(now))
+        # Without reading the job: its timeout is stored in milliseconds, so the deadline is a sum.
+        update.set_sum("deadline", "timeout_ms", now)
+        if progress is not None:
+            update.set("progress", n(progress))
+        update.require("job_status", "=", s(Status.STARTED))
+        if owner is not None:
+            update.require("job_owner", "=", s(owner))
+        reply = write(
+            lambda: self.client.update_item(
+                TableName=self.table_name,
+                Key=items.job_key(job_id),
+                ReturnValues="ALL_NEW",
+                **update.arguments(),
+            )
+        )
+        return items.job_from_item(reply["Attributes"])
+
+    def save_step_progress(self, job_id: str, step_id: str, progress: int) -> Step:
+        update = Update()
+        update.set("progress", n(progress))
+        update.require("status", "=", s(Status.STARTED))
+        reply = write(
+            lambda: self.client.update_item(
+                TableName=self.table_name,
+                Key=items.step_key(job_id, step_id),
+                ReturnValues="ALL_NEW",
+                **update.arguments(),
+            )
+        )
+        return items.step_from_item(reply["Attributes"])
+
+    def jobs_to_check(self, now: int, most: int) -> list[Job]:
+        """The due entries of each shard of jobs_by_lease, read in parallel, then their jobs in one batch."""
+
+        def shard(number: int) -> list[Item]:
+            query: QueryInputTypeDef = {
+                "TableName": self.table_name,
+                "IndexName": listing.LEASE_INDEX,
+                "KeyConditionExpression": "#shard = :shard AND #at <= :now",
+                "ExpressionAttributeNames": {
+                    "#shard": listing.LEASE_ATTRIBUTE,
+                    "#at": listing.LEASE_CHECK_AT,
+                },
+                "ExpressionAttributeValues": {":shard": s(listing.lease_key(number)), ":now": n(now)},
+                "Limit": most,
+            }
+            reply = read(lambda: self.client.query(**query))
+            return [{"PK": item["PK"], "SK": item["SK"]} for item in reply.get("Items", [])]
+
+        keys = [key for found in calls.in_parallel(shard, range(listing.SHARDS)) for key in found]
+        return [items.job_from_item(item) for item in self._batch_get(keys)]
+
+    def save_lapsed_job(self, before: Job, after: Job) -> None:
+        assert before.deadline is not None
+        update = _ended_job_update(before, after)
+        update.remove(*items.LEASE_CHECK_ATTRIBUTES)
+        update.require("deadline", "=", n(before.deadline))
+        write(
+            lambda: self.client.update_item(
+                TableName=self.table_name, Key=items.job_key(after.id), **update.arguments()
+            )
+        )
+
+    def move_lease_check(self, job: Job) -> None:
+        assert job.deadline is not None
+        update = Update()
+        update.set(listing.LEASE_CHECK_AT, n(job.deadline))
+        update.require("job_status", "=", s(Status.STARTED))
+        write(
+            lambda: self.client.update_item(
+                TableName=self.table_name, Key=items.job_key(job.id), **update.arguments()
+            )
+        )
+
+    def drop_lease_check(self, job_id: str) -> None:
+        update = Update()
+        update.remove(*items.LEASE_CHECK_ATTRIBUTES)
+        update.require_exists()
+        update.require("job_status", "<>", s(Status.STARTED))
+        write(
+            lambda: self.client.update_item(
+                TableName=self.table_name, Key=items.job_key(job_id), **update.arguments()
+            )
+        )
+
     def _delete(self, keys: list[Any]) -> None:
         request: Any = {self.table_name: [{"DeleteRequest": {"Key": key}} for key in keys]}
         for attempt in range(_READ_ATTEMPTS):
@@ -392,6 +473,29 @@ def _check_binding(reason: Any) -> None:
     """A bound step's transaction failed on its binding: the execution is bound to another step."""
     if reason.get("Code") == "ConditionalCheckFailed" and reason.get("Item"):
         raise ExecutionTaken(bindings.from_item(reason["Item"]))
+
+
+def _set_deadline(update: Update, job: Job, changed_job: Job) -> None:
+    """A write under a job with a timeout moves its deadline (leases.renewed)."""
+    if changed_job.deadline is not None and changed_job.deadline != job.deadline:
+        update.set("deadline", n(changed_job.deadline))
+
+
+def _ended_job_update(before: Job, after: Job) -> Update:
+    """Rule 2's end of the job, if it is still started and not cleared since read."""
+    assert after.closure is not None
+    assert after.end_time is not None
+    update = Update()
+    update.set("job_status", s(after.status))
+    update.set_all(items.listing_keys(after, listing.status_listings(after)))
+    update.set("end_time", n(after.end_time))
+    update.set("last_updated", n(after.last_updated))
+    update.set("steps_end_as", s(after.closure.status))
+    update.set("auto_cleared", {"BOOL": after.auto_cleared})
+    update.set_expiry(after.id, after.gone_at)
+    update.require("job_status", "=", s(Status.STARTED))
+    update.require("auto_cleared", "=", {"BOOL": before.auto_cleared})  # a clear since read: decide again
+    return update
 
 
 def _shard_batch(wanted: int) -> int:

@@ -82,6 +82,17 @@ def expiry(job_id: str, gone_at: int) -> Item:
 EXPIRY_ATTRIBUTES = ("gone_at", "expires_at", listing.EXPIRY_ATTRIBUTE)
 
 
+def lease_check(job_id: str, check_at: int) -> Item:
+    """The job's place in jobs_by_lease: when to look whether its lease has lapsed (leases.py)."""
+    return {
+        listing.LEASE_ATTRIBUTE: s(listing.lease_key(listing.shard_of(job_id))),
+        listing.LEASE_CHECK_AT: n(check_at),
+    }
+
+
+LEASE_CHECK_ATTRIBUTES = (listing.LEASE_ATTRIBUTE, listing.LEASE_CHECK_AT)
+
+
 def job_item(job: Job) -> Item:
     """A new job's item."""
     item: Item = {
@@ -106,6 +117,13 @@ def job_item(job: Job) -> Item:
         item.update(expiry(job.id, job.gone_at))
     if job.request_digest is not None:
         item["request_digest"] = s(job.request_digest)
+    if job.progress is not None:
+        item["progress"] = n(job.progress)
+    if job.timeout is not None and job.deadline is not None:
+        item["timeout_ms"] = n(job.timeout * 1000)
+        item["deadline"] = n(job.deadline)
+        if job.status is Status.STARTED:
+            item.update(lease_check(job.id, job.deadline))
     return item
 
 
@@ -132,6 +150,8 @@ def step_item(step: Step) -> Item:
         item["request_digest"] = s(step.request_digest)
     if step.execution is not None:
         item["execution"] = s(step.execution)
+    if step.progress is not None:
+        item["progress"] = n(step.progress)
     return item
 
 
@@ -152,6 +172,9 @@ def _text(item: StoredItem, name: str) -> str | None:
 def job_from_item(item: StoredItem) -> Job:
     end_time = _int(item, "end_time")
     steps_end_as = _text(item, "steps_end_as")
+    # A job without a timeout may hold a deadline all the same (progress and heartbeats write one without
+    # reading the job first: store.dynamodb's renew): it means nothing there.
+    timeout_ms = _int(item, "timeout_ms")
     return Job(
         id=item["PK"]["S"].removeprefix("JOB#"),
         description=item["description"]["S"],
@@ -171,6 +194,9 @@ def job_from_item(item: StoredItem) -> Job:
         step_count=_int(item, "step_count") or 0,
         step_total=_int(item, "step_total") or 0,
         request_digest=_text(item, "request_digest"),
+        progress=_int(item, "progress"),
+        timeout=None if timeout_ms is None else timeout_ms // 1000,
+        deadline=None if timeout_ms is None else _int(item, "deadline"),
     )
 
 
@@ -191,4 +217,5 @@ def step_from_item(item: StoredItem) -> Step:
         child_count=_int(item, "child_count") or 0,
         request_digest=_text(item, "request_digest"),
         execution=_text(item, "execution"),
+        progress=_int(item, "progress"),
     )

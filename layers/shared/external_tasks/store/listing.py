@@ -111,3 +111,13 @@ def expiry_key(shard: int) -> str:
 
 EXPIRY_INDEX = "jobs_by_expiry"
 EXPIRY_ATTRIBUTE = "expiry_shard"
+
+
+def lease_key(shard: int) -> str:
+    """A key of jobs_by_lease, the sparse index of started jobs with a timeout, by when to look at them."""
+    return f"lease#{shard}"
+
+
+LEASE_INDEX = "jobs_by_lease"
+LEASE_ATTRIBUTE = "lease_shard"
+LEASE_CHECK_AT = "check_at"

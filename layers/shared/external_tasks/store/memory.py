@@ -19,6 +19,7 @@ class MemoryStore:
         self._jobs: dict[str, Job] = {}
         self._steps: dict[str, dict[str, Step]] = {}
         self._bindings: dict[str, Binding] = {}
+        self._lease_checks: dict[str, int] = {}  # jobs_by_lease: when to look at a job's lease
         self._lock = threading.Lock()
 
     # Reads.
@@ -65,7 +66,10 @@ class MemoryStore:
 
     def add_job(self, job: Job) -> Job:
         with self._lock:
-            return self._jobs.setdefault(job.id, job)
+            stored = self._jobs.setdefault(job.id, job)
+            if stored is job and job.deadline is not None and job.status is Status.STARTED:
+                self._lease_checks[job.id] = job.deadline
+            return stored
 
     def _started_job(self, job_id: str) -> Job:
         current = self._jobs.get(job_id)
@@ -75,18 +79,21 @@ class MemoryStore:
 
     def save_ended_job(self, before: Job, after: Job) -> None:
         with self._lock:
-            current = self._started_job(after.id)
-            if current.auto_cleared != before.auto_cleared:
-                raise Changed(current)
-            self._jobs[after.id] = replace(
-                current,
-                status=after.status,
-                end_time=after.end_time,
-                last_updated=after.last_updated,
-                closure=after.closure,
-                auto_cleared=after.auto_cleared,
-                gone_at=after.gone_at,
-            )
+            self._save_ended_job(before, after)
+
+    def _save_ended_job(self, before: Job, after: Job) -> None:
+        current = self._started_job(after.id)
+        if current.auto_cleared != before.auto_cleared:
+            raise Changed(current)
+        self._jobs[after.id] = replace(
+            current,
+            status=after.status,
+            end_time=after.end_time,
+            last_updated=after.last_updated,
+            closure=after.closure,
+            auto_cleared=after.auto_cleared,
+            gone_at=after.gone_at,
+        )
 
     def save_cleared_job(self, before: Job, after: Job) -> None:
         with self._lock:
@@ -135,6 +142,7 @@ class MemoryStore:
             self._jobs[job.id] = replace(
                 current,
                 last_updated=changed_job.last_updated,
+                deadline=changed_job.deadline if changed_job.deadline is not None else current.deadline,
                 step_total=current.step_total + 1,
                 step_count=current.step_count + (parent is None),
             )
@@ -151,6 +159,8 @@ class MemoryStore:
                 steps[step.id], status=ended.status, end_time=ended.end_time, closes_as=ended.closes_as
             )
             changed = replace(current, last_updated=changed_job.last_updated)
+            if changed_job.deadline is not None and changed_job.deadline != job.deadline:
+                changed = replace(changed, deadline=changed_job.deadline)
             if failing:
                 changed = replace(
                     changed,
@@ -180,4 +190,56 @@ class MemoryStore:
             if job is None or not rules.is_gone(job, now):
                 return False
             del self._jobs[job_id]
+            self._lease_checks.pop(job_id, None)
             return True
+
+    # Progress, heartbeats and timeouts.
+
+    def renew_job(self, job_id: str, now: int, owner: str | None, progress: int | None = None) -> Job:
+        with self._lock:
+            current = self._started_job(job_id)
+            if owner is not None and current.owner != owner:
+                raise Changed(current)
+            renewed = replace(
+                current,
+                last_updated=now,
+                progress=current.progress if progress is None else progress,
+                deadline=None if current.timeout is None else now + current.timeout * 1000,
+            )
+            self._jobs[job_id] = renewed
+            return renewed
+
+    def save_step_progress(self, job_id: str, step_id: str, progress: int) -> Step:
+        with self._lock:
+            steps = self._steps.get(job_id, {})
+            current = steps.get(step_id)
+            if current is None or current.status is not Status.STARTED:
+                raise Changed(None, current)
+            steps[step_id] = replace(current, progress=progress)
+            return steps[step_id]
+
+    def jobs_to_check(self, now: int, most: int) -> list[Job]:
+        with self._lock:
+            due = sorted((at, job_id) for job_id, at in self._lease_checks.items() if at <= now)
+            return [self._jobs[job_id] for _, job_id in due[: most * listing.SHARDS]]
+
+    def save_lapsed_job(self, before: Job, after: Job) -> None:
+        with self._lock:
+            current = self._jobs.get(after.id)
+            if current is None or current.deadline != before.deadline:
+                raise Changed(current)
+            self._save_ended_job(before, after)
+            self._lease_checks.pop(after.id, None)
+
+    def move_lease_check(self, job: Job) -> None:
+        with self._lock:
+            current = self._started_job(job.id)
+            assert job.deadline is not None
+            self._lease_checks[current.id] = job.deadline
+
+    def drop_lease_check(self, job_id: str) -> None:
+        with self._lock:
+            current = self._jobs.get(job_id)
+            if current is None or current.status is Status.STARTED:
+                raise Changed(current)
+            self._lease_checks.pop(job_id, None)

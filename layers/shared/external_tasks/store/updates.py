@@ -43,6 +43,17 @@ class Update:
         else:
             self.set_all(items.expiry(job_id, gone_at))
 
+    def set_sum(self, attribute: str, addend: str, amount: int) -> None:
+        """``attribute = addend + amount``, the stored attribute ``addend`` counting 0 where absent."""
+        zero = self._value(items.n(0))
+        self._sets.append(
+            f"{self._name(attribute)} = if_not_exists({self._name(addend)}, {zero}) + "
+            f"{self._value(items.n(amount))}"
+        )
+
+    def remove(self, *attributes: str) -> None:
+        self._removes += [self._name(attribute) for attribute in attributes]
+
     def add(self, attribute: str, amount: int) -> None:
         self._adds.append(f"{self._name(attribute)} {self._value(items.n(amount))}")
 

@@ -370,3 +370,32 @@ def test_the_function_answers_its_events_file(template: Template, flaky: Any) ->
         ("started", None),
         ("started", "c2f1a9e0-5b7d-4c3e-8f21-9d6e4b3a0c52"),
     ]
+
+
+def test_progress_reported_through_the_api_is_published(
+    json_api: Api, table: Any, bus: Bus, template: Template
+) -> None:
+    job_id = json_api.new_job()
+    step_id = json_api.new_step(job_id)
+    stream = TableStream(table, TABLE_NAME)
+    assert json_api.request("PUT", f"/jobs/{job_id}/steps/{step_id}", body={"progress": 30}).status == 200
+    records = stream.changes()
+    assert json_api.request("PUT", f"/jobs/{job_id}", body={"progress": 50}).status == 200
+    records += stream.changes()
+    assert (
+        json_api.end_step(job_id, step_id).status == 200
+    )  # finished: read as 100, its progress not rewritten
+    records += stream.changes()
+    assert publisher(template)({"Records": records}, None) == {"batchItemFailures": []}
+    events = bus.published()
+    details = [_valid(event) for event in events]
+    summary = [
+        (e["detail-type"], d.get("progress"), d["status"]) for e, d in zip(events, details, strict=True)
+    ]
+    assert summary == [
+        ("Step Progress", 30, "started"),
+        ("Job Progress", 50, "started"),
+        ("Step Status Change", None, "finished"),
+    ]
+    assert details[1]["job"]["progress"] == 50
+    assert details[2]["step"] == json_api.get_step(job_id, step_id).data

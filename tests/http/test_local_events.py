@@ -42,7 +42,7 @@ def _deliver(api: LocalApi, event: dict[str, Any]) -> Any:
 
 
 def test_changes_are_published_to_the_local_sink(local_api: LocalApi) -> None:
-    job_id = local_api.send("POST", "/jobs", body={"description": "Back up VM db01"}).data["id"]
+    job_id = local_api.send("POST", "/jobs", body={"description": "Publish to the local sink"}).data["id"]
     step = local_api.send(
         "POST", f"/jobs/{job_id}/steps", root="step", body={"description": "Copy", "type": "executing"}
     )

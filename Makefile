@@ -109,8 +109,9 @@ bench: .venv/.synced $(DYNAMODB_LOCAL)  ## Benchmark: round trips, billed units,
 publish-monitor: .venv/.synced $(MONITOR_BUILT)  ## Upload the monitor and its config.json to a deployed stack (STACK_NAME=, AWS_REGION=)
 	$(RUN) python tools/publish_monitor.py $(if $(STACK_NAME),--stack-name $(STACK_NAME))
 
-openapi: .venv/.synced  ## Rewrite openapi/openapi.json from the models
+openapi: .venv/.synced  ## Rewrite openapi/openapi.json and the change events' schemas/events/ from the models
 	$(RUN) python tools/openapi.py
+	$(RUN) python -m tools.event_schemas
 
 clean:  ## Remove build output and installed tools
 	rm -rf .aws-sam .tools .venv .mypy_cache .ruff_cache .pytest_cache monitor/dist monitor/node_modules artifacts

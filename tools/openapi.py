@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from external_tasks import limits, paging, patterns, search
+from external_tasks.executions import ExecutionKind
 from external_tasks.http.request import FOLLOW_PATTERN, PAGE_SIZE_PATTERN
 from external_tasks.model import Status, StepType
 from external_tasks.requests import (
@@ -50,6 +51,14 @@ class Ref(_Reply):
     href: str | None = None
 
 
+class ExecutionReply(_Reply):
+    """The AWS execution a step is bound to (docs/api.md: Monitored executions)."""
+
+    arn: str
+    kind: ExecutionKind
+    console_url: str | None = Field(default=None, description="its page in the AWS console, where known")
+
+
 class StepReply(_Reply):
     """A step (docs/api.md: Jobs and steps)."""
 
@@ -68,6 +77,7 @@ class StepReply(_Reply):
     progress: int | None = Field(
         default=None, ge=0, le=100, description="percent done: absent until reported, 100 once finished"
     )
+    execution: ExecutionReply | None = Field(default=None, description="the AWS execution that ends it")
 
 
 class EmbeddedSteps(_Reply):
@@ -184,6 +194,20 @@ class Limits(_Reply):
     )
 
 
+class StateMachineList(_Reply):
+    state_machine: list[str]
+
+
+class MonitoredCommand(_Reply):
+    kind: ExecutionKind
+    arn_pattern: str = Field(description="the execution ARNs add step binds, as a regular expression")
+    state_machines: StateMachineList = Field(description="states:execution: those add step may start")
+
+
+class MonitoredCommandList(_Reply):
+    monitored_command: list[MonitoredCommand]
+
+
 class Capabilities(_Reply):
     href: str
     api_version: str
@@ -194,6 +218,7 @@ class Capabilities(_Reply):
     auto_cleared_default: bool
     cleanup: Cleanup
     limits: Limits
+    monitored_commands: MonitoredCommandList
 
 
 class Version(_Reply):

@@ -7,18 +7,20 @@ endpoint or a malformed one, no credentials, no region). xtasks run exits with i
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
 import uuid
 from dataclasses import dataclass
 from itertools import islice
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from xtasks import validation
-from xtasks.client import Client, jobs_query
+from xtasks import change_events, errors, validation
+from xtasks.client import Client, execution_body, jobs_query
 from xtasks.enums import StepType
 from xtasks.exits import fail, reported
 from xtasks.output import Output, Printer
@@ -236,15 +238,29 @@ def step_add(
         str, typer.Option("--type", "-t", metavar="TYPE", help=f"The step's type: {STEP_TYPES}.")
     ] = StepType.EXECUTING,
     parent: Annotated[str | None, typer.Option(help="Add it under this step.")] = None,
+    execution: Annotated[
+        str | None,
+        typer.Option(metavar="ARN", help="Bind it to this running AWS execution, which ends it."),
+    ] = None,
+    state_machine: Annotated[
+        str | None, typer.Option(metavar="ARN", help="Start this state machine for it, which ends it.")
+    ] = None,
+    input: Annotated[
+        str | None, typer.Option("--input", metavar="JSON", help="The started execution's input.")
+    ] = None,
     output: OutputOption = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Add a step (or, with --parent, a sub-step) to a job; prints it (its id with -q)."""
+    """Add a step (or, with --parent, a sub-step) to a job; prints it (its id with -q). With --execution or
+    --state-machine, an AWS execution ends it (GET /capabilities lists what may be bound or started)."""
     settings = _settings(context, output, quiet)
     with reported():
         body: dict[str, Any] = {"description": description, "type": str(validation.step_type(type, "--type"))}
         if parent:
             body["parent_step"] = {"id": parent}
+        bound = execution_body(execution, state_machine, None if input is None else _json_object(input))
+        if bound is not None:
+            body["execution"] = bound
         headers = {"Idempotency-Key": str(uuid.uuid4())}  # so that a retry cannot add a second step
         data = _raw(settings, "POST", f"/jobs/{job_id}/steps", body=body, headers=headers)
         if data is not None:
@@ -290,6 +306,16 @@ def step_end(
     settings = _settings(context, output, quiet)
     with reported():
         _act(settings, f"/jobs/{job_id}/steps/{step_id}/end", _end_body(failed, force))
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise errors.InvalidArgument('--input must be a JSON object, such as \'{"vm": "db01"}\'')
+    return data
 
 
 @step_app.command("progress")
@@ -395,3 +421,40 @@ def run(
         if code == 0:
             client.end_job(job.id, succeeded=True)  # a failed step has failed the job already
     raise typer.Exit(code)
+
+
+@app.command()
+def events(
+    context: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Option(
+            envvar="XTASKS_EVENTS_FILE",
+            help="The local server's change events (make run writes them to .xtasks/events.jsonl).",
+        ),
+    ] = Path(".xtasks/events.jsonl"),
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new events (Ctrl-C).")
+    ] = False,
+    job: Annotated[str | None, typer.Option(metavar="JOB_ID", help="Only this job's events.")] = None,
+    output: OutputOption = None,
+) -> None:
+    """Print change events from the file make run writes them to: one line each, or JSON with -o json.
+
+    Deployed, the events go to the stack's EventBusName bus instead, for rules to receive."""
+    settings = _settings(context, output)
+    with reported():
+        try:
+            for event in change_events.read(file, follow=follow, seconds=0.5):
+                if job is None or event.get("detail", {}).get("job_id") == job:
+                    settings.printer.text(
+                        json.dumps(event, ensure_ascii=False)
+                        if settings.printer.output is not Output.TABLE
+                        else change_events.line(event)
+                    )
+        except FileNotFoundError:
+            raise fail(
+                f"{file} does not exist: is the local server (make run) running from this folder?", 8
+            ) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None

@@ -155,11 +155,20 @@ class Client:
         *,
         parent_step: str | None = None,
         idempotency_key: str | None = None,
+        execution: str | None = None,
+        state_machine: str | None = None,
+        input: Mapping[str, Any] | None = None,
     ) -> Step:
-        """A new step, sent with an Idempotency-Key like ``add_job``."""
+        """A new step, sent with an Idempotency-Key like ``add_job``. ``execution``: the ARN of a running AWS
+        execution (a Step Functions execution, CodeBuild build, Batch job or ECS task) that ends the step;
+        ``state_machine`` (with its ``input``): a state machine for the service to start for the step (one
+        of those GET /capabilities lists). A retry never starts a second execution."""
         body: dict[str, Any] = {"description": description, "type": str(validation.step_type(type))}
         if parent_step is not None:
             body["parent_step"] = {"id": parent_step}
+        bound = execution_body(execution, state_machine, input)
+        if bound is not None:
+            body["execution"] = bound
         headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
         reply = self.request("POST", f"/jobs/{job_id}/steps", body=body, headers=headers)
         return Step.from_json(reply.json())
@@ -193,6 +202,21 @@ class Client:
         ``timeout``, a background thread sends heartbeats while the block runs, so the job ends unknown
         only if this process dies."""
         return JobScope(self, description, auto_cleared, timeout)
+
+
+def execution_body(
+    execution: str | None, state_machine: str | None, input: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    """A step's ``execution``: bind (``execution``) or start (``state_machine``), never both."""
+    if execution is not None and state_machine is not None:
+        raise errors.InvalidArgument("give execution (an ARN to bind) or state_machine (to start), not both")
+    if execution is not None:
+        return {"arn": execution}
+    if state_machine is not None:
+        return {"state_machine": state_machine, "input": dict(input or {})}
+    if input is not None:
+        raise errors.InvalidArgument("input goes with state_machine")
+    return None
 
 
 def jobs_query(search: str | None, status: Status | None, page_size: int | None) -> list[tuple[str, str]]:

@@ -47,6 +47,7 @@ class Step:
     end_time: datetime | None = None
     parent_step_id: str | None = None
     progress: int | None = None
+    execution: str | None = None  # the ARN of the AWS execution that ends it
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Step:
@@ -68,6 +69,7 @@ class Step:
             end_time=_time(data.get("end_time")),
             parent_step_id=parent["id"] if parent else None,
             progress=int(data["progress"]) if "progress" in data else None,
+            execution=data["execution"]["arn"] if "execution" in data else None,
         )
 
 

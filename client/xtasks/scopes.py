@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from xtasks import errors
 from xtasks.enums import StepType
@@ -64,25 +64,39 @@ def heartbeats(client: Client, job: Job) -> Heartbeats | None:
 
 
 class StepScope:
-    """A step for the length of a ``with`` block (``job.step(...)``, or ``step.step(...)`` for a sub-step)."""
+    """A step for the length of a ``with`` block (``job.step(...)``, or ``step.step(...)`` for a sub-step).
+
+    A step bound to an AWS execution (``execution=ARN``, or ``state_machine=ARN`` to start one) is ended by
+    its execution: the block's normal end leaves it to it; a block that raises fails it.
+    """
 
     def __init__(
-        self, client: Client, job_id: str, parent_id: str | None, description: str, kind: StepType | str
+        self,
+        client: Client,
+        job_id: str,
+        parent_id: str | None,
+        description: str,
+        kind: StepType | str,
+        **execution: Any,
     ) -> None:
         self.client, self.job_id, self.parent_id = client, job_id, parent_id
         self.description, self.kind = description, kind
+        self.execution = {name: value for name, value in execution.items() if value is not None}
         self.id = ""
         self.step_data: Step | None = None
 
     def __enter__(self) -> Self:
         self.step_data = self.client.add_step(
-            self.job_id, self.description, self.kind, parent_step=self.parent_id
+            self.job_id, self.description, self.kind, parent_step=self.parent_id, **self.execution
         )
         self.id = self.step_data.id
         return self
 
-    def step(self, description: str, type: StepType | str = StepType.EXECUTING) -> StepScope:
-        return StepScope(self.client, self.job_id, self.id, description, type)
+    def step(
+        self, description: str, type: StepType | str = StepType.EXECUTING, **execution: Any
+    ) -> StepScope:
+        """A sub-step; ``execution=``, ``state_machine=``, ``input=`` as for Client.add_step."""
+        return StepScope(self.client, self.job_id, self.id, description, type, **execution)
 
     def progress(self, percent: int) -> None:
         """Report the step's progress, 0 to 100."""
@@ -91,6 +105,8 @@ class StepScope:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
+        if self.execution and error is None:
+            return  # its execution ends it
         _finish(lambda succeeded: self.client.end_step(self.job_id, self.id, succeeded=succeeded), error)
 
 
@@ -112,8 +128,12 @@ class JobScope:
         self._heartbeats = heartbeats(self.client, self.job)
         return self
 
-    def step(self, description: str, type: StepType | str = StepType.EXECUTING) -> StepScope:
-        return StepScope(self.client, self.id, None, description, type)
+    def step(
+        self, description: str, type: StepType | str = StepType.EXECUTING, **execution: Any
+    ) -> StepScope:
+        """A step; ``execution=ARN`` binds it to an AWS execution, ``state_machine=ARN`` (and ``input=``)
+        starts one for it (Client.add_step)."""
+        return StepScope(self.client, self.id, None, description, type, **execution)
 
     def progress(self, percent: int) -> None:
         """Report the job's progress, 0 to 100 (this renews its lease too)."""

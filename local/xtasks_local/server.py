@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 
-from xtasks_local import credentials, framing, schedules, storage, streams, users
+from xtasks_local import credentials, framing, local_aws, schedules, storage, streams, users
 from xtasks_local.cognito import CognitoAuthorizer
 from xtasks_local.gateway import Gateway, HttpRequest, HttpResponse
 from xtasks_local.iam import ADMIN
@@ -87,6 +87,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except framing.Unreadable as refused:
             self.close_connection = True
             return _json_error(refused.status, refused.message)
+        if self.path.startswith(local_aws.PREFIX):  # the local EventBridge and services (local_aws.py)
+            status, headers, reply = self.server.local_aws.handle(
+                self.command, self.path, dict(self.headers.items()), body
+            )
+            return HttpResponse(status, list(headers.items()), reply)
         request = HttpRequest(
             self.command, self.path, list(self.headers.items()), body, self.client_address[0]
         )
@@ -157,6 +162,7 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_port = False
     gateway: Gateway  # set by serve, before the first request is accepted
     monitor: MonitorSite  # likewise
+    local_aws: local_aws.LocalAws  # likewise
 
     def __init__(self, port: int, read_timeout: float) -> None:
         self.read_timeout = read_timeout
@@ -205,6 +211,8 @@ def serve(
         users=CognitoAuthorizer(people.pool),
     )
     server.monitor = MonitorSite(options.auth)
+    server.local_aws = local_aws.LocalAws(template, options.state_dir, options.region)
+    server.local_aws.configure(f"http://127.0.0.1:{server.server_port}")
     mappings = streams.start(template, TABLE_NAME, endpoint, options.region)
     scheduled = schedules.start(template)
     try:
@@ -282,6 +290,9 @@ def banner(options: Options, local: credentials.LocalCredentials, description: s
         f"{host}/ovirt-engine/sso/oauth/token",
         "  then:        curl -H 'Authorization: Bearer <access_token>' -H 'Accept: application/json' "
         f"{host}/ovirt-engine/api/jobs",
+        f"  events:      {options.state_dir / 'events.jsonl'} (change events; `xtasks events` follows it)",
+        f"  deliver:     curl -d @tests/fixtures/aws_events/states-execution-succeeded.json "
+        f"http://127.0.0.1:{options.port}{local_aws.DEFAULT_BUS_PATH}",
     ]
     if options.parameters:
         lines.append(f"  parameters:  {' '.join(f'{k}={v}' for k, v in options.parameters.items())}")

@@ -19,8 +19,8 @@ _ATTEMPTS = 5
 
 
 def matches(pattern: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
-    """Lambda's event filtering, for the patterns this template uses: nested objects whose leaves list
-    the values allowed."""
+    """Lambda's event filtering (and EventBridge's rules), for the patterns this template uses: nested
+    objects whose leaves list the values allowed, or ``{"prefix": …}`` of them."""
     for name, wanted in pattern.items():
         if name not in record:
             return False
@@ -28,9 +28,15 @@ def matches(pattern: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
         if isinstance(wanted, dict):
             if not isinstance(value, dict) or not matches(wanted, value):
                 return False
-        elif value not in wanted:
+        elif not any(_allows(allowed, value) for allowed in wanted):
             return False
     return True
+
+
+def _allows(allowed: Any, value: Any) -> bool:
+    if isinstance(allowed, dict) and "prefix" in allowed:
+        return isinstance(value, str) and value.startswith(allowed["prefix"])
+    return bool(allowed == value)
 
 
 _TTL = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}

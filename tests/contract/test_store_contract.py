@@ -17,6 +17,8 @@ from external_tasks import leases, rules
 from external_tasks.config import CleanupDelays
 from external_tasks.model import Caller, Job, JobQuery, Status, Step, StepType
 from external_tasks.store import Changed, JobPosition, JobStore
+from external_tasks.store.base import ExecutionTaken
+from external_tasks.store.bindings import Binding
 from external_tasks.store.dynamodb import DynamoDBStore
 from external_tasks.store.listing import SHARDS
 from external_tasks.store.memory import MemoryStore
@@ -467,6 +469,84 @@ def test_a_transaction_sent_again_after_a_lost_answer_is_applied_once(
     assert [s.id for s in steps] == [step.id]
     assert (stored.step_count, stored.step_total) == (1, 1)
     client.delete_table(TableName=name)
+
+
+# Monitored executions: a bound step's binding (store/bindings.py).
+
+EXECUTION = "arn:aws:states:eu-west-1:123456789012:execution:backup:nightly"
+
+
+def _bound(job: Job, arn: str, step_id: str | None = None) -> tuple[Job, Step]:
+    changed, step = rules.add_step(
+        job,
+        None,
+        step_id=step_id or str(uuid.uuid4()),
+        description="run",
+        step_type=StepType.EXECUTING,
+        now=2_000,
+    )
+    return changed, replace(step, execution=arn)
+
+
+def test_a_bound_step_is_stored_with_its_binding(store: JobStore) -> None:
+    job = _job(store)
+    changed, step = _bound(job, EXECUTION)
+    store.add_step(job, changed, step, None)
+    _, found = store.get_job_and_steps(job.id, [step.id])
+    assert found[step.id].execution == EXECUTION
+    _, listed, _ = store.list_steps(job.id, 10, None)
+    assert [s.execution for s in listed] == [EXECUTION]
+    assert store.find_binding(EXECUTION) == Binding(EXECUTION, job.id, step.id, OWNER.principal)
+    assert store.find_binding(EXECUTION + "-other") is None
+    # an unbound step has neither
+    stored = store.get_job(job.id)
+    assert stored is not None
+    _, plain = _step(store, stored)
+    assert plain.execution is None
+
+
+def test_an_execution_is_bound_to_one_step_and_a_second_bind_writes_nothing(store: JobStore) -> None:
+    job = _job(store)
+    changed, first = _bound(job, EXECUTION)
+    store.add_step(job, changed, first, None)
+    stored = store.get_job(job.id)
+    assert stored is not None
+    changed, second = _bound(stored, EXECUTION)
+    with pytest.raises(ExecutionTaken) as taken:
+        store.add_step(stored, changed, second, None)
+    assert taken.value.binding == Binding(EXECUTION, job.id, first.id, OWNER.principal)
+    after, steps = store.get_job_with_steps(job.id, most=10)
+    assert [s.id for s in steps] == [first.id]
+    assert after is not None
+    assert after.step_total == 1
+
+
+def test_a_bound_step_added_again_is_reported_as_the_step_not_as_a_taken_execution(store: JobStore) -> None:
+    """An add repeated with its Idempotency-Key (same step id, same execution) finds its own step."""
+    job = _job(store)
+    changed, step = _bound(job, EXECUTION)
+    store.add_step(job, changed, step, None)
+    stored = store.get_job(job.id)
+    assert stored is not None
+    again_job, again = _bound(stored, EXECUTION, step_id=step.id)
+    with pytest.raises(Changed) as changed_error:
+        store.add_step(stored, again_job, again, None)
+    assert changed_error.value.step is not None
+    assert changed_error.value.step.id == step.id
+
+
+def test_a_binding_is_in_no_index_and_expires(dynamodb_store: DynamoDBStore) -> None:
+    job = _job(dynamodb_store)
+    changed, step = _bound(job, EXECUTION)
+    dynamodb_store.add_step(job, changed, step, None)
+    client, name = dynamodb_store.client, dynamodb_store.table_name
+    for index in ("steps_in_tree_order", "jobs_by_time", "jobs_by_status", "jobs_by_expiry"):
+        keys = [item["PK"]["S"] for item in client.scan(TableName=name, IndexName=index)["Items"]]
+        assert f"EXEC#{EXECUTION}" not in keys
+    item = client.get_item(TableName=name, Key={"PK": {"S": f"EXEC#{EXECUTION}"}, "SK": {"S": "EXEC"}})[
+        "Item"
+    ]
+    assert int(item["expires_at"]["N"]) * 1000 > step.start_time + 365 * 24 * 3600 * 1000
 
 
 # Progress, heartbeats and timeouts.

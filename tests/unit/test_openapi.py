@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from external_tasks.config import CleanupDelays
+from external_tasks.executions import ExecutionKind
 from external_tasks.http import views
 from external_tasks.http.representation import to_json
 from external_tasks.model import Closure, Job, Page, Status, Step, StepType
@@ -44,6 +45,11 @@ SUB = Step(
     parent_step_id=STEP.id,
 )
 
+EXECUTIONS = (
+    "arn:aws:states:eu-west-1:123456789012:execution:backup:run-1",
+    "arn:aws-cn:codebuild:cn-north-1:123456789012:build/site:0b1c2d3e-0000-4000-8000-000000000000",
+)
+
 
 def test_the_committed_document_is_the_one_the_models_generate() -> None:
     assert openapi.DOCUMENT.read_text() == openapi.render(), "run `make openapi`"
@@ -56,6 +62,10 @@ def test_jobs_and_steps_as_rendered_conform() -> None:
     assert len(followed.steps.step) == 2
     openapi.StepReply.model_validate_json(to_json(views.step(STEP)))
     openapi.StepReply.model_validate_json(to_json(views.step(SUB)))
+    for arn in EXECUTIONS:
+        bound = openapi.StepReply.model_validate_json(to_json(views.step(replace(STEP, execution=arn))))
+        assert bound.execution is not None
+        assert bound.execution.arn == arn
 
 
 def test_progress_timeouts_and_deadlines_as_rendered_conform() -> None:
@@ -98,3 +108,10 @@ def test_action_replies_faults_and_capabilities_as_rendered_conform() -> None:
     openapi.Capabilities.model_validate_json(
         to_json(views.capabilities(CleanupDelays(0.5, 60), SEARCH_TERMS))
     )
+    machine = "arn:aws:states:eu-west-1:123456789012:stateMachine:backup"
+    listed = openapi.Capabilities.model_validate_json(
+        to_json(views.capabilities(CleanupDelays(), SEARCH_TERMS, [machine]))
+    )
+    commands = {command.kind: command for command in listed.monitored_commands.monitored_command}
+    assert commands[ExecutionKind.STATES].state_machines.state_machine == [machine]
+    assert commands[ExecutionKind.ECS].state_machines.state_machine == []

@@ -77,8 +77,9 @@ def test_an_iam_authorised_api_with_stage_api_and_a_signed_in_one_on_ovirts_path
 
 def test_one_function_per_operation_on_exactly_the_spec_paths(t: Template) -> None:
     functions = t.of_type("AWS::Serverless::Function")
-    for resource in functions.values():
-        assert len(resource["Properties"]["Events"]) <= 2
+    for name, resource in functions.items():
+        if name != "MonitorExecutionsFunction":  # one rule for each of the four services
+            assert len(resource["Properties"]["Events"]) <= 2  # the IAM API's and oVirt's path
     assert len(t.routes) == len(SPEC_ROUTES)
     assert {(route.method, route.path) for route in t.routes} == SPEC_ROUTES
     on_ovirts_path = {(route.method, route.path) for route in t.routes_on(OVIRT_API)}

@@ -22,6 +22,8 @@ class Settings:
     table_name: str
     cleanup: CleanupDelays
     admin_principals: frozenset[str]
+    # State machines add step may start (docs/api.md: Monitored executions), from MonitoredStateMachines.
+    monitored_state_machines: tuple[str, ...] = ()
 
 
 def _minutes(name: str, default: float) -> float:
@@ -46,7 +48,12 @@ def settings() -> Settings:
             failed_minutes=_minutes("FAILED_JOB_CLEANUP_MINUTES", 60),
         ),
         admin_principals=frozenset(arn.strip() for arn in admins.split(",") if arn.strip()),
+        monitored_state_machines=_arns(os.environ.get("MONITORED_STATE_MACHINES", "")),
     )
+
+
+def _arns(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(arn.strip() for arn in text.split(",") if arn.strip()))
 
 
 @functools.cache

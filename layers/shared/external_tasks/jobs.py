@@ -11,10 +11,11 @@ from dataclasses import replace
 
 from external_tasks import clock, idempotency, leases, limits, observability, rules
 from external_tasks.config import default_job_timeout, settings
-from external_tasks.errors import Invalid, Unavailable
+from external_tasks.errors import Conflict, Invalid, Unavailable
 from external_tasks.listings import job_bytes, page_of_jobs, page_of_steps, steps_fitting, with_chain
 from external_tasks.model import Caller, Job, JobQuery, Page, Status, Step, StepType
 from external_tasks.store import Changed, job_store
+from external_tasks.store.base import ExecutionTaken
 
 # Adds under one parent take their numbers one at a time; with many plug-ins adding at once a request may
 # lose the race a number of times before it wins. It stops trying well within the function's timeout.
@@ -184,13 +185,17 @@ def add_step(
     parent_step_id: str | None,
     *,
     idempotency_key: str | None = None,
+    execution: str | None = None,
+    step_id: str | None = None,
 ) -> Step:
-    """A new step; with an idempotency key, the step the first request with that key made."""
+    """A new step; with an idempotency key, the step the first request with that key made. ``execution``:
+    the ARN of the AWS execution it is bound to; ``step_id``: its id, when the caller chose it already
+    (``step_id_for``)."""
     store, config = job_store(), settings()
-    step_id, digest = str(uuid.uuid4()), None
+    step_id, digest = step_id or step_id_for(caller, job_id, idempotency_key), None
     if idempotency_key is not None:
-        step_id = idempotency.keyed_id(caller.principal, idempotency_key, "step", job_id)
-        digest = idempotency.digest({"description": description, "type": step_type, "parent": parent_step_id})
+        request = {"description": description, "type": step_type, "parent": parent_step_id}
+        digest = idempotency.digest(request if execution is None else {**request, "execution": execution})
     # The parent's ancestors are read only once a write found one of them ended: until then they are taken
     # to be started, and the write checks that they are.
     ancestors: tuple[str, ...] = ()
@@ -223,18 +228,31 @@ def add_step(
             now=now,
         )
         changed_job = leases.renewed(changed_job, now)
-        step = replace(step, request_digest=digest)
+        step = replace(step, request_digest=digest, execution=execution)
         try:
             store.add_step(job, changed_job, step, parent)
         except Changed:
             ancestors = () if parent is None else parent.ancestors
             continue
+        except ExecutionTaken as taken:
+            raise Conflict(
+                f"Execution {execution} is already bound to step {taken.binding.step_id} of job "
+                f"{taken.binding.job_id}: an execution ends one step"
+            ) from None
         observability.count("StepAdded")
         return step
     raise AssertionError("unreachable: _attempts raises when exhausted")
 
 
-def end_step(caller: Caller, job_id: str, step_id: str, outcome: Status, force: bool) -> None:
+def step_id_for(caller: Caller, job_id: str, idempotency_key: str | None) -> str:
+    """A new step's id: from the Idempotency-Key when there is one, so that a repeat makes no second step."""
+    if idempotency_key is None:
+        return str(uuid.uuid4())
+    return idempotency.keyed_id(caller.principal, idempotency_key, "step", job_id)
+
+
+def end_step(caller: Caller, job_id: str, step_id: str, outcome: Status, force: bool) -> bool:
+    """Whether this request ended the step (False: it had already ended so, rule 4)."""
     store, config = job_store(), settings()
     ancestors: tuple[str, ...] = ()  # read once a write found one of them ended (see add_step)
     for _ in _attempts():
@@ -245,7 +263,7 @@ def end_step(caller: Caller, job_id: str, step_id: str, outcome: Status, force: 
         step = rules.found_step(steps.get(step_id), job, step_id)
         change = rules.end_step(job, step, outcome, force=force, now=now, cleanup=config.cleanup, chain=steps)
         if change is None:
-            return
+            return False
         changed_job, ended = change
         try:
             store.save_ended_step(job, leases.renewed(changed_job, now), step, ended)
@@ -253,4 +271,5 @@ def end_step(caller: Caller, job_id: str, step_id: str, outcome: Status, force: 
             ancestors = step.ancestors
             continue
         observability.count("StepEnded")
-        return
+        return True
+    raise AssertionError("unreachable: _attempts raises when exhausted")

@@ -95,6 +95,7 @@ class Step:
     # listing does not read it.
     child_count: int = 0
     request_digest: str | None = None  # of the request that made it, when it carried an Idempotency-Key
+    execution: str | None = None  # the ARN of the AWS execution that ends it (executions.py)
     progress: int | None = None  # percent done, once reported
 
     @property

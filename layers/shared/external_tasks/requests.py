@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
-from external_tasks import limits, patterns
+from external_tasks import executions, limits, patterns
 from external_tasks.errors import Incomplete, Invalid, shown
 from external_tasks.model import Status, StepType, is_id
 
@@ -247,12 +255,87 @@ class ParentStep(Body):
     id: StepId
 
 
+def _execution_arn(value: Any) -> str:
+    text = value.strip() if isinstance(value, str) else None
+    if text is None or executions.kind_of(text) is None:
+        accepted = "; ".join(f"{kind}: {pattern}" for kind, pattern in executions.ARN_PATTERNS.items())
+        raise PydanticCustomError(
+            "execution_arn",
+            "{value} is not the ARN of an execution this service monitors; it accepts (GET /capabilities) "
+            "{accepted}",
+            {"value": shown(value, 120), "accepted": accepted},
+        )
+    return text
+
+
+def _state_machine_arn(value: Any) -> str:
+    text = value.strip() if isinstance(value, str) else None
+    if text is None or not executions.is_state_machine(text):
+        raise PydanticCustomError(
+            "state_machine_arn",
+            "{value} is not a state machine's ARN ({pattern})",
+            {"value": shown(value, 120), "pattern": executions.STATE_MACHINE_PATTERN},
+        )
+    return text
+
+
+def _nullable_text(pattern: str, description: str) -> WithJsonSchema:
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "description": description, "pattern": patterns.padded(pattern, _SPACE)},
+                {"type": "null"},
+            ]
+        }
+    )
+
+
+_EXECUTION_ARNS = "(?:" + "|".join(executions.ARN_PATTERNS.values()) + ")"
+
+
+class ExecutionRequest(BaseModel):
+    """``execution`` of add step: bind the step to a running execution (``arn``), or start one
+    (``state_machine`` with its ``input``)."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        frozen=True,
+        json_schema_extra={
+            "oneOf": [
+                {"properties": {"arn": {"type": "string"}}, "required": ["arn"]},
+                {"properties": {"state_machine": {"type": "string"}}, "required": ["state_machine"]},
+            ]
+        },
+    )
+
+    arn: Annotated[
+        str | None,
+        BeforeValidator(lambda value: None if value is None else _execution_arn(value)),
+        _nullable_text(_EXECUTION_ARNS, "a Step Functions execution, CodeBuild build, Batch job or ECS task"),
+    ] = None
+    state_machine: Annotated[
+        str | None,
+        BeforeValidator(lambda value: None if value is None else _state_machine_arn(value)),
+        _nullable_text(executions.STATE_MACHINE_PATTERN, "a state machine to start (MonitoredStateMachines)"),
+    ] = None
+    input: dict[str, Any] | None = Field(
+        default=None, description="the started execution's input (ignored with arn); in XML, one element each"
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Self:
+        if (self.arn is None) == (self.state_machine is None):
+            raise PydanticCustomError("execution", "must hold either arn (bind) or state_machine (start)")
+        return self
+
+
 class AddStep(Body):
     entity, verb = "Step", "add"
 
     description: Description
     type: Annotated[StepType, _enum(StepType, "step type"), WithJsonSchema(_choice_schema(list(StepType)))]
     parent_step: ParentStep | None = None
+    execution: ExecutionRequest | None = None
 
 
 class EndAction(Body):

@@ -223,6 +223,15 @@ def end_step(
 # Rule 5: adding steps.
 
 
+def check_open(job: Job) -> None:
+    """Steps can only be added to a started job."""
+    if job.status.is_terminal:
+        raise Conflict(
+            f"Job {job.id} has ended ({job.status}): steps can only be added to a started job "
+            "(rule 5 in docs/rules.md)"
+        )
+
+
 def add_step(
     job: Job, parent: Step | None, *, step_id: str, description: str, step_type: StepType, now: int
 ) -> tuple[Job, Step]:
@@ -230,11 +239,7 @@ def add_step(
 
     ``parent`` must be as readers see it (``effective_step``).
     """
-    if job.status.is_terminal:
-        raise Conflict(
-            f"Job {job.id} has ended ({job.status}): steps can only be added to a started job "
-            "(rule 5 in docs/rules.md)"
-        )
+    check_open(job)
     if parent is not None and parent.status.is_terminal:
         raise Conflict(
             f"Parent step {parent.id} has ended ({parent.status}): "

@@ -7,8 +7,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from urllib.parse import urlencode
 
-from external_tasks import leases, limits
+from external_tasks import executions, leases, limits
 from external_tasks.config import CleanupDelays
+from external_tasks.executions import ExecutionKind
 from external_tasks.http.representation import Collection, Document, Entity, Link, Ref, Timestamp, Value
 from external_tasks.model import Job, Page, Status, Step, StepType
 
@@ -92,7 +93,41 @@ def _step(step: Step) -> Entity:
     ]
     if step.parent_step_id is not None:
         fields.append(("parent_step", Ref(step.parent_step_id, step_href(step.job_id, step.parent_step_id))))
+    if step.execution is not None:
+        fields.append(("execution", _execution(step.execution)))
     return Entity(fields=tuple(fields), id=step.id, href=href, actions=(Link("end", f"{href}/end"),))
+
+
+def _execution(arn: str) -> Entity:
+    fields: list[tuple[str, Value]] = [("arn", arn)]
+    kind = executions.kind_of(arn)
+    if kind is not None:
+        fields.append(("kind", str(kind)))
+    console = executions.console_url(arn)
+    if console is not None:
+        fields.append(("console_url", console))
+    return Entity(fields=tuple(fields))
+
+
+def _monitored_commands(state_machines: Sequence[str]) -> Collection:
+    return Collection(
+        "monitored_command",
+        tuple(
+            Entity(
+                fields=(
+                    ("kind", str(kind)),
+                    ("arn_pattern", f"^{pattern}$"),
+                    (
+                        "state_machines",
+                        Collection(
+                            "state_machine", tuple(state_machines) if kind is ExecutionKind.STATES else ()
+                        ),
+                    ),
+                )
+            )
+            for kind, pattern in executions.ARN_PATTERNS.items()
+        ),
+    )
 
 
 def job(job: Job, steps: Sequence[Step] | None = None) -> Document:
@@ -144,7 +179,10 @@ def fault(reason: str, detail: str, *, action: bool) -> Document:
     return Document("fault", body)
 
 
-def capabilities(cleanup: CleanupDelays, search_terms: Sequence[str]) -> Document:
+def capabilities(
+    cleanup: CleanupDelays, search_terms: Sequence[str], state_machines: Sequence[str] = ()
+) -> Document:
+    """``state_machines``: those add step may start (MonitoredStateMachines)."""
     return Document(
         "capabilities",
         Entity(
@@ -181,6 +219,7 @@ def capabilities(cleanup: CleanupDelays, search_terms: Sequence[str]) -> Documen
                         )
                     ),
                 ),
+                ("monitored_commands", _monitored_commands(state_machines)),
             ),
             href=f"{_api_root.get()}/capabilities",
         ),

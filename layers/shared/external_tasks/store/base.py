@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from external_tasks.model import Job, JobQuery, Path, Step
+from external_tasks.store.bindings import Binding
 
 
 class Changed(Exception):
@@ -25,6 +26,14 @@ class Changed(Exception):
         self.job = job
         self.step = step
         self.reasons: list[Any] = []  # DynamoDB's, item by item, when a transaction was cancelled
+
+
+class ExecutionTaken(Exception):
+    """The execution a new step is to be bound to is bound to another step already (``binding``)."""
+
+    def __init__(self, binding: Binding) -> None:
+        super().__init__(f"{binding.arn} is bound to step {binding.step_id} of job {binding.job_id}")
+        self.binding = binding
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -82,12 +91,18 @@ class JobStore(Protocol):
 
     def add_step(self, job: Job, changed_job: Job, step: Step, parent: Step | None) -> None:
         """Rule 5, all or nothing: the new step (its id not yet taken), with the job and every ancestor still
-        started and the sibling counter its number came from unmoved; the counters and ``last_updated``."""
+        started and the sibling counter its number came from unmoved; the counters and ``last_updated``.
+        A step bound to an execution is stored with its binding; ``ExecutionTaken`` when the execution is
+        bound to another step already."""
         ...
 
     def save_ended_step(self, job: Job, changed_job: Job, step: Step, ended: Step) -> None:
         """Rule 3, all or nothing, with the step, its ancestors and its job still started: the step's status,
         end time and closure; the job's ``last_updated``, and its failure when ``changed_job`` failed."""
+        ...
+
+    def find_binding(self, arn: str) -> Binding | None:
+        """The step the execution ``arn`` is bound to, if any."""
         ...
 
     def expired_jobs(self, now: int, most: int) -> list[str]:

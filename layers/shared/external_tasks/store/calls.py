@@ -131,7 +131,7 @@ def _found(stored: list[Any]) -> tuple[Job | None, Step | None]:
             continue
         if items.is_job(item):
             job = items.job_from_item(item)
-        elif step is None:
+        elif step is None and item["SK"]["S"].startswith(items.STEP_SK_PREFIX):
             step = items.step_from_item(item)
     return job, step
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from external_tasks import limits, rules
 from external_tasks.errors import Unavailable
 from external_tasks.model import Job, JobQuery, Path, Status, Step
-from external_tasks.store import calls, items, listing
-from external_tasks.store.base import Changed, JobPosition
+from external_tasks.store import bindings, calls, items, listing
+from external_tasks.store.base import Changed, ExecutionTaken, JobPosition
 from external_tasks.store.calls import read, write
 from external_tasks.store.items import Item, n, s
 from external_tasks.store.updates import Update
@@ -231,13 +231,36 @@ class DynamoDBStore:
             writes.append(self._update(items.step_key(job.id, parent.id), parent_update))
             writes += self._still_started(job.id, parent.ancestors)
         writes.append(self._update(items.job_key(job.id), job_update))
+        if step.execution is not None:
+            writes.append(self._binding_put(step, job.owner))
         try:
             self._transact(writes)
         except Changed as changed:
             put = changed.reasons[0] if changed.reasons else {}
             if put.get("Code") == "ConditionalCheckFailed" and put.get("Item"):
                 changed.step = items.step_from_item(put["Item"])
+            elif step.execution is not None:
+                _check_binding(changed.reasons[-1] if changed.reasons else {})
             raise
+
+    def _binding_put(self, step: Step, owner: str) -> TransactWriteItemTypeDef:
+        return {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": bindings.item(step, owner),
+                "ConditionExpression": "attribute_not_exists(PK)",
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
+    def find_binding(self, arn: str) -> bindings.Binding | None:
+        reply = read(
+            lambda: self.client.get_item(
+                TableName=self.table_name, Key=bindings.key(arn), ConsistentRead=True
+            )
+        )
+        item = reply.get("Item")
+        return None if item is None else bindings.from_item(item)
 
     def save_ended_step(self, job: Job, changed_job: Job, step: Step, ended: Step) -> None:
         assert ended.end_time is not None
@@ -444,6 +467,12 @@ class DynamoDBStore:
                 {"ConditionCheck": {"TableName": self.table_name, "Key": key, **check.condition_arguments()}}
             )
         return checks
+
+
+def _check_binding(reason: Any) -> None:
+    """A bound step's transaction failed on its binding: the execution is bound to another step."""
+    if reason.get("Code") == "ConditionalCheckFailed" and reason.get("Item"):
+        raise ExecutionTaken(bindings.from_item(reason["Item"]))
 
 
 def _set_deadline(update: Update, job: Job, changed_job: Job) -> None:

@@ -148,6 +148,8 @@ def step_item(step: Step) -> Item:
         item["closes_as"] = s(step.closes_as)
     if step.request_digest is not None:
         item["request_digest"] = s(step.request_digest)
+    if step.execution is not None:
+        item["execution"] = s(step.execution)
     if step.progress is not None:
         item["progress"] = n(step.progress)
     return item
@@ -214,5 +216,6 @@ def step_from_item(item: StoredItem) -> Step:
         closes_as=None if closes_as is None else Status(closes_as),
         child_count=_int(item, "child_count") or 0,
         request_digest=_text(item, "request_digest"),
+        execution=_text(item, "execution"),
         progress=_int(item, "progress"),
     )

@@ -10,13 +10,15 @@ from dataclasses import replace
 from external_tasks import limits, rules
 from external_tasks.model import Job, JobQuery, Path, Status, Step
 from external_tasks.store import listing
-from external_tasks.store.base import Changed, JobPosition
+from external_tasks.store.base import Changed, ExecutionTaken, JobPosition
+from external_tasks.store.bindings import Binding
 
 
 class MemoryStore:
     def __init__(self) -> None:
         self._jobs: dict[str, Job] = {}
         self._steps: dict[str, dict[str, Step]] = {}
+        self._bindings: dict[str, Binding] = {}
         self._lease_checks: dict[str, int] = {}  # jobs_by_lease: when to look at a job's lease
         self._lock = threading.Lock()
 
@@ -116,6 +118,8 @@ class MemoryStore:
             steps = self._steps.setdefault(job.id, {})
             if step.id in steps:
                 raise Changed(self._jobs.get(job.id), steps[step.id])
+            if step.execution is not None and step.execution in self._bindings:
+                raise ExecutionTaken(self._bindings[step.execution])
             current = self._started_job(job.id)
             if current.step_total >= limits.MAX_STEPS_PER_JOB:
                 raise Changed(current)
@@ -133,6 +137,8 @@ class MemoryStore:
                 self._check_started(job.id, parent.ancestors)
                 steps[parent.id] = replace(stored_parent, child_count=stored_parent.child_count + 1)
             steps[step.id] = step
+            if step.execution is not None:
+                self._bindings[step.execution] = Binding(step.execution, job.id, step.id, job.owner)
             self._jobs[job.id] = replace(
                 current,
                 last_updated=changed_job.last_updated,
@@ -164,6 +170,10 @@ class MemoryStore:
                     gone_at=changed_job.gone_at,
                 )
             self._jobs[job.id] = changed
+
+    def find_binding(self, arn: str) -> Binding | None:
+        with self._lock:
+            return self._bindings.get(arn)
 
     def delete_steps(self, job_id: str) -> int:
         with self._lock:

@@ -34,6 +34,7 @@ PREFIX = "/_local/"
 AWS_PATH = "/_local/aws"
 DEFAULT_BUS_PATH = "/_local/default-bus"
 CHANGE_BUS = "external-tasks-local-changes"
+CHANGE_BUS_RESOURCE = "ChangeEventBus"  # template.yaml's bus, which CHANGE_BUS stands for locally
 ACCOUNT = "123456789012"
 ENDPOINT_VARIABLES = ("EVENTBRIDGE", "SFN", "ECS", "BATCH", "CODEBUILD")
 

@@ -48,6 +48,7 @@ def configure_functions(
         "PageTokenSecret": PAGE_TOKEN_SECRET_ARN,
         users.USER_POOL: pool.pool_id,
         users.USER_POOL_CLIENT: pool.client_id,
+        local_aws.CHANGE_BUS_RESOURCE: local_aws.CHANGE_BUS,
     }
     environment = template.environment(references, parameters)
     environment.update(template.function_environment(references, parameters))

@@ -14,8 +14,10 @@ endif
 TOOLS := $(CURDIR)/.tools
 UV := $(TOOLS)/uv/bin/uv
 SAM := $(TOOLS)/bin/sam
+CHECKOV := $(TOOLS)/bin/checkov
 UV_VERSION := 0.13.9
 SAM_CLI_VERSION := 1.170.0
+CHECKOV_VERSION := 3.3.30
 
 # uv uses this interpreter and never downloads one; sam build finds python3.13 on PATH.
 export UV_PYTHON := $(PYTHON313)
@@ -32,7 +34,7 @@ DYNAMODB_LOCAL := $(TOOLS)/dynamodb-local/DynamoDBLocal.jar
 # The local server's settings pass through from the command line or the environment (empty: its defaults).
 export PORT AUTH REGION DYNAMODB_ENDPOINT RELOAD PARAMETERS READ_TIMEOUT
 
-.PHONY: help setup run test bench lint typecheck sam-validate sam-build unit layer-requirements openapi clean
+.PHONY: help setup run test bench lint typecheck sam-validate sam-build checkov unit layer-requirements openapi deploy clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -44,6 +46,9 @@ $(UV):
 $(SAM): | $(UV)
 	$(UV) tool install --quiet --python $(PYTHON313) "aws-sam-cli==$(SAM_CLI_VERSION)"
 
+$(CHECKOV): | $(UV)
+	$(UV) tool install --quiet --python $(PYTHON313) "checkov==$(CHECKOV_VERSION)"
+
 .venv/.synced: pyproject.toml client/pyproject.toml uv.lock | $(UV)
 	$(UV) sync --locked --all-extras --all-packages --quiet
 	touch $@
@@ -52,7 +57,7 @@ $(SAM): | $(UV)
 $(DYNAMODB_LOCAL): | .venv/.synced
 	$(RUN) python -c "from xtasks_local.storage import install_dynamodb_local; install_dynamodb_local()"
 
-setup: .venv/.synced $(SAM) $(DYNAMODB_LOCAL)  ## Install uv, the SAM CLI, DynamoDB Local and the project
+setup: .venv/.synced $(SAM) $(CHECKOV) $(DYNAMODB_LOCAL)  ## Install uv, the SAM CLI, checkov, DynamoDB Local and the project
 
 run: .venv/.synced  ## Serve the API on http://127.0.0.1:3000/api (PORT=, AUTH=none, DYNAMODB_ENDPOINT=, RELOAD=1, PARAMETERS=, READ_TIMEOUT=)
 	@$(MAKE) --no-print-directory $(DYNAMODB_LOCAL) || echo "DynamoDB Local could not be fetched: the server will say what it uses instead" >&2
@@ -71,10 +76,13 @@ sam-validate: $(SAM)  ## sam validate --lint (cfn-lint)
 sam-build: $(SAM)  ## sam build for arm64, without Docker
 	$(SAM) build
 
+checkov: $(CHECKOV)  ## checkov on template.yaml (.checkov.yaml; one resource's exceptions are in its Metadata)
+	LOG_LEVEL=ERROR $(CHECKOV) --config-file .checkov.yaml --file template.yaml
+
 unit: .venv/.synced  ## pytest: every test
 	$(RUN) pytest
 
-test: setup lint typecheck sam-validate sam-build unit  ## The whole test suite (what CI runs)
+test: setup lint typecheck sam-validate checkov sam-build unit  ## The whole test suite (what CI runs)
 
 layer-requirements: .venv/.synced  ## Rewrite layers/shared/requirements.txt from uv.lock
 	$(RUN) python tools/layer_requirements.py
@@ -84,6 +92,12 @@ bench: .venv/.synced $(DYNAMODB_LOCAL)  ## Benchmark: round trips, billed units,
 
 openapi: .venv/.synced  ## Rewrite openapi/openapi.json from the models
 	$(RUN) python tools/openapi.py
+
+# AWS credentials and region as for the AWS CLI (AWS_PROFILE, AWS_REGION, …); settings in samconfig.toml.
+deploy: $(SAM) .venv/.synced  ## Build and deploy to AWS, then print the URLs (STACK=, OVERRIDES="AlarmEmail=… …")
+	$(SAM) build
+	$(SAM) deploy $(if $(STACK),--stack-name "$(STACK)") $(if $(OVERRIDES),--parameter-overrides $(OVERRIDES))
+	$(RUN) python tools/stack_outputs.py $(if $(STACK),--stack-name "$(STACK)")
 
 clean:  ## Remove build output and installed tools
 	rm -rf .aws-sam .tools .venv .mypy_cache .ruff_cache .pytest_cache

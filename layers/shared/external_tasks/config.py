@@ -6,6 +6,9 @@ import functools
 import os
 from dataclasses import dataclass
 
+from external_tasks import observability
+from external_tasks.errors import Misconfigured, Unavailable
+
 
 @dataclass(frozen=True, slots=True)
 class CleanupDelays:
@@ -22,29 +25,52 @@ class Settings:
     admin_principals: frozenset[str]
 
 
-def _minutes(name: str, default: float) -> float:
+def _minutes(name: str, default: float, problems: list[str]) -> float:
     """Whole minutes as deployed; fractions are allowed (a local server may clear jobs in seconds)."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
-    value = float(raw)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1
     if not 0 <= value < float("inf"):
-        raise ValueError(f"{name} must be 0 or more minutes, not {raw}")
+        problems.append(f"{name} must be 0 or more minutes, not {raw!r}")
+        return default
     return int(value) if value.is_integer() else value
 
 
 @functools.cache
 def settings() -> Settings:
-    """Read once per execution environment; ``settings.cache_clear()`` re-reads (tests)."""
+    """Read once per execution environment; ``settings.cache_clear()`` re-reads (tests). Misconfigured names
+    every variable that is missing or malformed."""
+    problems: list[str] = []
+    table_name = os.environ.get("TABLE_NAME", "").strip()
+    if not table_name:
+        problems.append("TABLE_NAME is not set")
+    if not (os.environ.get("PAGE_TOKEN_KEY") or os.environ.get("PAGE_TOKEN_SECRET_ARN")):
+        problems.append("PAGE_TOKEN_SECRET_ARN is not set")
+    cleanup = CleanupDelays(
+        succeeded_minutes=_minutes("SUCCEEDED_JOB_CLEANUP_MINUTES", 10, problems),
+        failed_minutes=_minutes("FAILED_JOB_CLEANUP_MINUTES", 60, problems),
+    )
+    if problems:
+        raise Misconfigured(problems)
     admins = os.environ.get("ADMIN_PRINCIPALS", "")
     return Settings(
-        table_name=os.environ["TABLE_NAME"],
-        cleanup=CleanupDelays(
-            succeeded_minutes=_minutes("SUCCEEDED_JOB_CLEANUP_MINUTES", 10),
-            failed_minutes=_minutes("FAILED_JOB_CLEANUP_MINUTES", 60),
-        ),
+        table_name=table_name,
+        cleanup=cleanup,
         admin_principals=frozenset(arn.strip() for arn in admins.split(",") if arn.strip()),
     )
+
+
+def check_at_start() -> None:
+    """At a cold start: a misconfiguration is one log line now, then the Misconfigured error of every
+    invocation (a 503 from an API route, a failed run elsewhere), never a 500 on some later request."""
+    try:
+        settings()
+    except Misconfigured as error:
+        observability.logger().error("invalid configuration", extra={"problems": error.problems})
 
 
 @functools.cache
@@ -57,10 +83,8 @@ def page_token_key() -> bytes:
         return local.encode()
     arn = os.environ.get("PAGE_TOKEN_SECRET_ARN")
     if not arn:
-        raise RuntimeError("PAGE_TOKEN_SECRET_ARN is not set: the template gives it to every function")
+        raise Misconfigured(["PAGE_TOKEN_SECRET_ARN is not set"])
     from aws_lambda_powertools.utilities import parameters
-
-    from external_tasks.errors import Unavailable
 
     try:
         secret = parameters.get_secret(arn, max_age=24 * 60 * 60)

@@ -14,8 +14,10 @@ endif
 TOOLS := $(CURDIR)/.tools
 UV := $(TOOLS)/uv/bin/uv
 SAM := $(TOOLS)/bin/sam
+CHECKOV := $(TOOLS)/bin/checkov
 UV_VERSION := 0.13.9
 SAM_CLI_VERSION := 1.170.0
+CHECKOV_VERSION := 3.3.30
 
 # uv uses this interpreter and never downloads one; sam build finds python3.13 on PATH.
 export UV_PYTHON := $(PYTHON313)
@@ -38,8 +40,8 @@ export CHROMIUM
 # The local server's settings pass through from the command line or the environment (empty: its defaults).
 export PORT AUTH REGION DYNAMODB_ENDPOINT RELOAD PARAMETERS READ_TIMEOUT
 
-.PHONY: help setup run test bench lint typecheck sam-validate sam-build unit layer-requirements openapi clean \
-	monitor chromium publish-monitor
+.PHONY: help setup run test bench lint typecheck sam-validate sam-build checkov unit layer-requirements openapi deploy \
+	clean monitor chromium publish-monitor
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -50,6 +52,9 @@ $(UV):
 
 $(SAM): | $(UV)
 	$(UV) tool install --quiet --python $(PYTHON313) "aws-sam-cli==$(SAM_CLI_VERSION)"
+
+$(CHECKOV): | $(UV)
+	$(UV) tool install --quiet --python $(PYTHON313) "checkov==$(CHECKOV_VERSION)"
 
 .venv/.synced: pyproject.toml client/pyproject.toml uv.lock | $(UV)
 	$(UV) sync --locked --all-extras --all-packages --quiet
@@ -76,7 +81,7 @@ chromium:  ## Install Debian's Chromium for the browser tests, when missing (apt
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
 
-setup: .venv/.synced $(SAM) $(DYNAMODB_LOCAL) $(MONITOR_INSTALLED) chromium  ## Install uv, the SAM CLI, DynamoDB Local, the project, the monitor's npm packages and Chromium
+setup: .venv/.synced $(SAM) $(CHECKOV) $(DYNAMODB_LOCAL) $(MONITOR_INSTALLED) chromium  ## Install uv, the SAM CLI, checkov, DynamoDB Local, the project, the monitor's npm packages and Chromium
 
 run: .venv/.synced $(MONITOR_BUILT)  ## Serve the API on http://127.0.0.1:3000/api and the monitor on / (PORT=, AUTH=none, DYNAMODB_ENDPOINT=, RELOAD=1, PARAMETERS=, READ_TIMEOUT=)
 	@$(MAKE) --no-print-directory $(DYNAMODB_LOCAL) || echo "DynamoDB Local could not be fetched: the server will say what it uses instead" >&2
@@ -95,10 +100,13 @@ sam-validate: $(SAM)  ## sam validate --lint (cfn-lint)
 sam-build: $(SAM)  ## sam build for arm64, without Docker
 	$(SAM) build
 
+checkov: $(CHECKOV)  ## checkov on template.yaml (.checkov.yaml; one resource's exceptions are in its Metadata)
+	LOG_LEVEL=ERROR $(CHECKOV) --config-file .checkov.yaml --file template.yaml
+
 unit: .venv/.synced $(MONITOR_BUILT)  ## pytest: every test (the browser tests included)
 	$(RUN) pytest
 
-test: setup lint typecheck sam-validate sam-build unit  ## The whole test suite (what CI runs)
+test: setup lint typecheck sam-validate checkov sam-build unit  ## The whole test suite (what CI runs)
 
 layer-requirements: .venv/.synced  ## Rewrite layers/shared/requirements.txt from uv.lock
 	$(RUN) python tools/layer_requirements.py
@@ -112,6 +120,13 @@ publish-monitor: .venv/.synced $(MONITOR_BUILT)  ## Upload the monitor and its c
 openapi: .venv/.synced  ## Rewrite openapi/openapi.json and the change events' schemas/events/ from the models
 	$(RUN) python tools/openapi.py
 	$(RUN) python -m tools.event_schemas
+
+# AWS credentials and region as for the AWS CLI (AWS_PROFILE, AWS_REGION, …); settings in samconfig.toml.
+deploy: $(SAM) .venv/.synced $(MONITOR_BUILT)  ## Build and deploy to AWS, upload the monitor, print the URLs (STACK=, OVERRIDES="AlarmEmail=… …")
+	$(SAM) build
+	$(SAM) deploy $(if $(STACK),--stack-name "$(STACK)") $(if $(OVERRIDES),--parameter-overrides $(OVERRIDES))
+	$(RUN) python tools/publish_monitor.py --stack-name "$(or $(STACK),$(shell sed -n 's/^stack_name = "\(.*\)"/\1/p' samconfig.toml | head -1))"
+	$(RUN) python tools/stack_outputs.py $(if $(STACK),--stack-name "$(STACK)")
 
 clean:  ## Remove build output and installed tools
 	rm -rf .aws-sam .tools .venv .mypy_cache .ruff_cache .pytest_cache monitor/dist monitor/node_modules artifacts

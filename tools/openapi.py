@@ -337,7 +337,8 @@ def _faults(*statuses: int, action: bool = False) -> dict[str, Any]:
         413: "body over 65,536 bytes",
         415: "neither JSON nor XML",
         422: "Idempotency-Key used before with another body",
-        503: "the store is throttling or failing; nothing changed; retry after Retry-After seconds",
+        503: "the store is throttling or failing (retry after Retry-After seconds), or the deployment is "
+        "misconfigured (no Retry-After); nothing changed",
         504: "the store never confirmed the change: it may or may not have been made",
     }
     fault = "ActionFault" if action else "Fault"
@@ -596,7 +597,10 @@ def document() -> dict[str, Any]:
             "get": {
                 "operationId": "getCapabilities",
                 "summary": "Statuses, step types, search terms, limits, cleanup delays",
-                "responses": {"200": _reply("what this deployment offers", "Capabilities"), **_faults(403)},
+                "responses": {
+                    "200": _reply("what this deployment offers", "Capabilities"),
+                    **_faults(403, 503),
+                },
             }
         },
     }

@@ -4,7 +4,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from external_tasks import cleanup
+from external_tasks.background import background
 
 
-def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+@background
+def handler(event: Mapping[str, Any]) -> dict[str, Any]:
     return cleanup.steps_of_removed_jobs(event.get("Records", []))

@@ -3,11 +3,10 @@
 from collections.abc import Mapping
 from typing import Any
 
-from external_tasks import cleanup, observability
+from external_tasks import cleanup
+from external_tasks.background import background
 
 
-def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, int]:
-    try:
-        return cleanup.expire_jobs()
-    finally:
-        observability.flush_metrics()
+@background
+def handler(event: Mapping[str, Any]) -> dict[str, int]:
+    return cleanup.expire_jobs()

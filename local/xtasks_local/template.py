@@ -95,10 +95,11 @@ class Template:
         self.path = path
         self.document: dict[str, Any] = yaml.load(path.read_text(), Loader=_CloudFormationLoader)  # noqa: S506 - SafeLoader subclass
 
-    @property
+    @functools.cached_property
     def resources(self) -> dict[str, Any]:
-        resources: dict[str, Any] = self.document["Resources"]
-        return resources
+        """The resources as CloudFormation deploys them: ``Fn::ForEach`` loops (AWS::LanguageExtensions)
+        expanded into the resources they make."""
+        return expand_loops(self.document["Resources"])
 
     def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
         return {name: r for name, r in self.resources.items() if r["Type"] == kind}
@@ -202,6 +203,54 @@ class Template:
             own = function["Properties"].get("Environment", {}).get("Variables", {})
             variables.update({name: _resolve(value, values) for name, value in own.items()})
         return variables
+
+
+_LOOP = "Fn::ForEach::"
+
+
+def expand_loops(section: Mapping[str, Any]) -> dict[str, Any]:
+    """A template section with each ``Fn::ForEach::Name: [Identifier, [items…], {key: value}]`` replaced by
+    one copy of the fragment per item: ``${Identifier}`` (``&{Identifier}``: its alphanumerics only) in keys
+    and strings becomes the item, ``Ref: Identifier`` the item itself."""
+    expanded: dict[str, Any] = {}
+    for key, value in section.items():
+        if not key.startswith(_LOOP):
+            expanded[key] = value
+            continue
+        identifier, items, fragment = value
+        for item in items:
+            expanded.update(expand_loops(_substitute(fragment, identifier, str(item))))
+    return expanded
+
+
+def _substitute(node: Any, identifier: str, item: str) -> Any:
+    if isinstance(node, str):
+        alphanumeric = re.sub(r"\W|_", "", item)
+        return node.replace(f"${{{identifier}}}", item).replace(f"&{{{identifier}}}", alphanumeric)
+    if isinstance(node, list):
+        return [_substitute(element, identifier, item) for element in node]
+    if not isinstance(node, dict):
+        return node
+    if node == {"Ref": identifier}:
+        return item
+    copied = {_substitute(k, identifier, item): _substitute(v, identifier, item) for k, v in node.items()}
+    return _plain_names(copied)
+
+
+def _plain_names(node: dict[str, Any]) -> dict[str, Any]:
+    """``Ref: !Sub "Name"`` and ``!GetAtt [!Sub "Name", Attribute]`` with nothing left to substitute, as the
+    transform leaves them: ``Ref: Name``, ``!GetAtt [Name, Attribute]``."""
+
+    def plain(name: Any) -> Any:
+        if isinstance(name, dict) and set(name) == {"Fn::Sub"} and isinstance(name["Fn::Sub"], str):
+            return name["Fn::Sub"] if "${" not in name["Fn::Sub"] else name
+        return name
+
+    if set(node) == {"Ref"}:
+        return {"Ref": plain(node["Ref"])}
+    if set(node) == {"Fn::GetAtt"} and isinstance(node["Fn::GetAtt"], list):
+        return {"Fn::GetAtt": [plain(node["Fn::GetAtt"][0]), *node["Fn::GetAtt"][1:]]}
+    return node
 
 
 def _resolve(value: Any, references: Mapping[str, str]) -> str:

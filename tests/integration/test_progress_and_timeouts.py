@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from external_tasks import observability
-from external_tasks.config import default_job_timeout
+from external_tasks.config import settings
 from external_tasks.store import calls
 from tests.conftest import TABLE_NAME, Clock
 from tests.integration.test_least_privilege import _allowed, _needed
@@ -328,7 +328,6 @@ def test_a_heartbeat_that_arrives_before_the_run_wins(
 def test_the_lapse_is_conditional_on_the_deadline_read(json_api: Api, clock: Clock) -> None:
     """A heartbeat between the function's read and its write wins: the end's condition fails."""
     from external_tasks import leases
-    from external_tasks.config import settings
     from external_tasks.store import Changed, job_store
 
     job_id = json_api.new_job(timeout=60)
@@ -369,13 +368,13 @@ def test_a_default_timeout_applies_to_jobs_added_without_one(
     json_api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DEFAULT_JOB_TIMEOUT_SECONDS", "120")
-    default_job_timeout.cache_clear()
+    settings.cache_clear()
     try:
         assert json_api.add_job().data["timeout"] == 120
         assert json_api.add_job(timeout=60).data["timeout"] == 60
     finally:
         monkeypatch.delenv("DEFAULT_JOB_TIMEOUT_SECONDS")
-        default_job_timeout.cache_clear()
+        settings.cache_clear()
     assert "timeout" not in json_api.add_job().data
 
 

@@ -6,7 +6,8 @@ import functools
 import os
 from dataclasses import dataclass
 
-from external_tasks import limits
+from external_tasks import limits, observability
+from external_tasks.errors import Misconfigured, Unavailable
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,31 +25,48 @@ class Settings:
     admin_principals: frozenset[str]
     # State machines add step may start (docs/api.md: Monitored executions), from MonitoredStateMachines.
     monitored_state_machines: tuple[str, ...] = ()
+    default_job_timeout: int | None = None  # seconds, from DefaultJobTimeoutSeconds (0 there: None)
 
 
-def _minutes(name: str, default: float) -> float:
+def _minutes(name: str, default: float, problems: list[str]) -> float:
     """Whole minutes as deployed; fractions are allowed (a local server may clear jobs in seconds)."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
-    value = float(raw)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1
     if not 0 <= value < float("inf"):
-        raise ValueError(f"{name} must be 0 or more minutes, not {raw}")
+        problems.append(f"{name} must be 0 or more minutes, not {raw!r}")
+        return default
     return int(value) if value.is_integer() else value
 
 
 @functools.cache
 def settings() -> Settings:
-    """Read once per execution environment; ``settings.cache_clear()`` re-reads (tests)."""
+    """Read once per execution environment; ``settings.cache_clear()`` re-reads (tests). Misconfigured names
+    every variable that is missing or malformed."""
+    problems: list[str] = []
+    table_name = os.environ.get("TABLE_NAME", "").strip()
+    if not table_name:
+        problems.append("TABLE_NAME is not set")
+    if not (os.environ.get("PAGE_TOKEN_KEY") or os.environ.get("PAGE_TOKEN_SECRET_ARN")):
+        problems.append("PAGE_TOKEN_SECRET_ARN is not set")
+    cleanup = CleanupDelays(
+        succeeded_minutes=_minutes("SUCCEEDED_JOB_CLEANUP_MINUTES", 10, problems),
+        failed_minutes=_minutes("FAILED_JOB_CLEANUP_MINUTES", 60, problems),
+    )
+    job_timeout = _job_timeout(problems)
+    if problems:
+        raise Misconfigured(problems)
     admins = os.environ.get("ADMIN_PRINCIPALS", "")
     return Settings(
-        table_name=os.environ["TABLE_NAME"],
-        cleanup=CleanupDelays(
-            succeeded_minutes=_minutes("SUCCEEDED_JOB_CLEANUP_MINUTES", 10),
-            failed_minutes=_minutes("FAILED_JOB_CLEANUP_MINUTES", 60),
-        ),
+        table_name=table_name,
+        cleanup=cleanup,
         admin_principals=frozenset(arn.strip() for arn in admins.split(",") if arn.strip()),
         monitored_state_machines=_arns(os.environ.get("MONITORED_STATE_MACHINES", "")),
+        default_job_timeout=job_timeout,
     )
 
 
@@ -56,19 +74,27 @@ def _arns(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(arn.strip() for arn in text.split(",") if arn.strip()))
 
 
-@functools.cache
-def default_job_timeout() -> int | None:
+def _job_timeout(problems: list[str]) -> int | None:
     """DefaultJobTimeoutSeconds: the timeout of jobs added without one; None (0 in the template) for none."""
     raw = os.environ.get("DEFAULT_JOB_TIMEOUT_SECONDS", "").strip() or "0"
-    seconds = int(raw)
-    if seconds == 0:
+    lowest, highest = limits.MIN_JOB_TIMEOUT_SECONDS, limits.MAX_JOB_TIMEOUT_SECONDS
+    if not raw.isdigit() or (int(raw) != 0 and not lowest <= int(raw) <= highest):
+        problems.append(f"DEFAULT_JOB_TIMEOUT_SECONDS must be 0 or {lowest} to {highest}, not {raw!r}")
         return None
-    if not limits.MIN_JOB_TIMEOUT_SECONDS <= seconds <= limits.MAX_JOB_TIMEOUT_SECONDS:
-        raise ValueError(
-            f"DEFAULT_JOB_TIMEOUT_SECONDS must be 0 or {limits.MIN_JOB_TIMEOUT_SECONDS} to "
-            f"{limits.MAX_JOB_TIMEOUT_SECONDS}, not {raw}"
-        )
-    return seconds
+    return int(raw) or None
+
+
+def default_job_timeout() -> int | None:
+    return settings().default_job_timeout
+
+
+def check_at_start() -> None:
+    """At a cold start: a misconfiguration is one log line now, then the Misconfigured error of every
+    invocation (a 503 from an API route, a failed run elsewhere), never a 500 on some later request."""
+    try:
+        settings()
+    except Misconfigured as error:
+        observability.logger().error("invalid configuration", extra={"problems": error.problems})
 
 
 @functools.cache
@@ -81,10 +107,8 @@ def page_token_key() -> bytes:
         return local.encode()
     arn = os.environ.get("PAGE_TOKEN_SECRET_ARN")
     if not arn:
-        raise RuntimeError("PAGE_TOKEN_SECRET_ARN is not set: the template gives it to every function")
+        raise Misconfigured(["PAGE_TOKEN_SECRET_ARN is not set"])
     from aws_lambda_powertools.utilities import parameters
-
-    from external_tasks.errors import Unavailable
 
     try:
         secret = parameters.get_secret(arn, max_age=24 * 60 * 60)

@@ -60,3 +60,11 @@ class Unavailable(ServiceError):
 class Unconfirmed(ServiceError):
     """A change was sent to the store and never confirmed: it may or may not have been made (rule 9 keeps
     503 for "nothing changed"). The client reads before repeating, or repeats with its Idempotency-Key."""
+
+
+class Misconfigured(ServiceError):
+    """The function's environment is missing or malformed: nothing a client or a retry can change."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("The service is not configured correctly; its operators find the cause in its log")
+        self.problems = problems

@@ -129,6 +129,8 @@ def end_job(caller: Caller, job_id: str, outcome: Status, force: bool) -> None:
                 current = changed.job
                 continue
             observability.count("JobEnded")
+            if ended.status is Status.FAILED:
+                observability.count("JobFailed")
             return
     except Unavailable:
         # Out of attempts: the job as last seen may already show this end (made by an attempt of this very
@@ -271,5 +273,7 @@ def end_step(caller: Caller, job_id: str, step_id: str, outcome: Status, force: 
             ancestors = step.ancestors
             continue
         observability.count("StepEnded")
+        if changed_job.status is Status.FAILED and job.status is not Status.FAILED:
+            observability.count("JobFailed")  # the failed step failed its job
         return True
     raise AssertionError("unreachable: _attempts raises when exhausted")

@@ -1,21 +1,25 @@
 """Makes a handler of ``Request -> Reply`` into an API Gateway proxy Lambda handler.
 
 Every reply, fault or not, is rendered in the format the client accepts and carries the correlation id;
-every error is answered by http.faults; metrics counted during the request are published at its end.
+every error is answered by http.faults; metrics counted during the request are published at its end. The
+settings are checked at the cold start, and every log line of a request carries Lambda's context, its
+correlation id, the job it names and its caller.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from external_tasks import observability, rules
-from external_tasks.errors import ServiceError
+from external_tasks import config, observability, rules
+from external_tasks.errors import Misconfigured, ServiceError
 from external_tasks.http import cors, faults, views
 from external_tasks.http.reply import Reply
 from external_tasks.http.representation import to_json, to_xml
 from external_tasks.http.request import Request
+from external_tasks.model import is_id
 
 _MALFORMED_EVENT = {
     "statusCode": 500,
@@ -36,6 +40,7 @@ def endpoint(*, action: bool = False) -> Callable[[Handler], LambdaHandler]:
     def wrap(handle: Handler) -> LambdaHandler:
         def lambda_handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
             request = Request(event, context)
+            observability.invocation(context, lambda: _log_keys(request))
             error: Exception | None = None
             try:
                 caller = request.caller  # every route needs a verified caller (rule 7)
@@ -57,6 +62,7 @@ def endpoint(*, action: bool = False) -> Callable[[Handler], LambdaHandler]:
                 return _MALFORMED_EVENT
 
         lambda_handler.__doc__ = handle.__doc__
+        config.check_at_start()
         if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
             _load_for_snapshot()
         return lambda_handler
@@ -75,16 +81,31 @@ def _load_for_snapshot() -> None:
     observability.metrics()
 
 
+def _log_keys(request: Request) -> dict[str, str]:
+    """What every log line of the request carries besides Lambda's context; the job as the path names it."""
+    keys = {"correlation_id": request.correlation_id}
+    job_id = str((request.event.get("pathParameters") or {}).get("job_id", ""))
+    if is_id(job_id):
+        keys["job_id"] = job_id.lower()
+    with contextlib.suppress(ServiceError):  # no identity: the request is refused, its log line says so
+        keys["caller"] = request.caller.principal
+    return keys
+
+
 def _log(request: Request, reply: Reply, error: Exception | None) -> None:
     """Changes and failures are logged; successful reads are not (API Gateway's access log has them)."""
     method = request.method
     if method == "GET" and error is None:
         return
     log = observability.logger()
-    log.set_correlation_id(request.correlation_id)
     fields = {"method": method, "path": request.event.get("path"), "status": reply.status}
+    added = reply.headers.get("Location", "")  # a job or step just added
+    if added.startswith(views.job_href("")):
+        fields["job_id"] = added.removeprefix(views.job_href("")).split("/")[0]
     if reply.status == 500:
         log.exception("request failed", extra=fields, exc_info=error)
+    elif isinstance(error, Misconfigured):
+        log.error("invalid configuration", extra={**fields, "problems": error.problems})
     elif reply.status >= 500:
         log.warning("store unavailable", extra={**fields, "detail": getattr(error, "detail", "")})
     elif error is not None:

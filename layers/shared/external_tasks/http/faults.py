@@ -9,6 +9,7 @@ from external_tasks.errors import (
     IdempotencyKeyReused,
     Incomplete,
     Invalid,
+    Misconfigured,
     NotFound,
     ServiceError,
     Unavailable,
@@ -29,6 +30,7 @@ _FAULTS: tuple[tuple[type[ServiceError], int, str], ...] = (
     (NotFound, 404, "Not Found"),
     (Conflict, 409, "Conflict"),
     (Unavailable, 503, "Service Unavailable"),
+    (Misconfigured, 503, "Service Unavailable"),
     (Unconfirmed, 504, "Gateway Timeout"),
 )
 

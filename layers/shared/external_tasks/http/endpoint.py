@@ -87,8 +87,12 @@ def _log_keys(request: Request) -> dict[str, str]:
     job_id = str((request.event.get("pathParameters") or {}).get("job_id", ""))
     if is_id(job_id):
         keys["job_id"] = job_id.lower()
-    with contextlib.suppress(ServiceError):  # no identity: the request is refused, its log line says so
-        keys["caller"] = request.caller.principal
+    arn = ((request.event.get("requestContext") or {}).get("identity") or {}).get("userArn")
+    if arn:  # the session too, not only the role that owns the job
+        keys["caller"] = str(arn)
+    else:
+        with contextlib.suppress(ServiceError):  # no identity: the request is refused, its log line says so
+            keys["caller"] = request.caller.principal
     return keys
 
 

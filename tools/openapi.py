@@ -286,7 +286,8 @@ def _open_objects(schema: Any) -> None:
     if isinstance(schema, dict):
         if schema.get("type") == "object":
             schema.setdefault("propertyNames", {"pattern": patterns.TEXT})
-            schema.setdefault("additionalProperties", {"$ref": "#/components/schemas/JsonValue"})
+            if schema.get("additionalProperties", True) is True:  # pydantic's dict[str, Any] says true
+                schema["additionalProperties"] = {"$ref": "#/components/schemas/JsonValue"}
         for value in schema.values():
             _open_objects(value)
     elif isinstance(schema, list):
